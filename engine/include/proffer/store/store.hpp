@@ -1,0 +1,74 @@
+#pragma once
+// SQLite persistence (WAL). One writer thread applies queued writes in batches (group commit);
+// readers open connections of their own. Only prepared statements are used.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proffer/core/error.hpp"
+
+namespace proffer::store {
+
+// A call detail record: one per channel, written when the channel is gone.
+struct Cdr {
+  std::string channel;    // "ch-17"
+  std::string call;       // the call (group of bridged legs) it belonged to; equals channel if alone
+  std::string driver;     // "sim", "sip", ...
+  std::string direction;  // "inbound" | "outbound"
+  std::string line;
+  std::string from;
+  std::string to;
+  std::int64_t start_ms = 0;   // epoch ms the channel was created
+  std::int64_t answer_ms = 0;  // 0 when never answered
+  std::int64_t end_ms = 0;
+  std::int64_t billable_ms = 0;  // end - answer when answered
+  int cause = 0;                 // Q.850
+  std::string cause_name;
+  std::string program;    // call-logic program that served it ("" when none)
+  std::string instance;   // worker id of the process or plugin instance
+  std::string variables;  // final channel variables as a JSON object
+};
+
+struct StoreOptions {
+  std::string path;                                      // the database file
+  std::chrono::milliseconds commit_interval{5};          // longest a write waits for company
+  std::size_t max_batch = 1000;                          // writes per transaction at most
+  bool synchronous_full = false;                         // FULL instead of NORMAL
+};
+
+struct StoreStats {
+  std::uint64_t writes = 0;
+  std::uint64_t transactions = 0;
+  std::uint64_t failures = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the database and applies pending schema migrations.
+  static core::Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Queued for the writer; `done` (optional) runs on the writer thread once committed or failed.
+  void insert_cdr(Cdr cdr, std::function<void(core::Status)> done = {});
+  // Waits until every write queued before the call has been committed.
+  void flush();
+
+  // Reads on a connection of the caller's own (safe from any thread).
+  core::Result<std::vector<Cdr>> last_cdrs(std::size_t count) const;
+  core::Result<std::int64_t> cdr_count() const;
+  int schema_version() const;
+  StoreStats stats() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace proffer::store
