@@ -71,7 +71,9 @@ class Driver {
   // Next 20 ms of audio from the far end; false when the driver has none (silence is assumed).
   virtual bool read_frame(core::ChannelId id, media::Frame& frame) = 0;
   virtual void write_frame(core::ChannelId id, const media::Frame& frame) = 0;
-  virtual void send_dtmf(core::ChannelId id, std::string_view digits) = 0;
+  // True when the driver signalled the digits out of band (RFC 4733, SIP INFO); false asks the
+  // core to generate them in-band.
+  virtual bool send_dtmf(core::ChannelId id, std::string_view digits) = 0;
   // The core's decision to end the call. The driver does not call on_hangup for it.
   virtual void hangup(core::ChannelId id, core::Cause cause) = 0;
 };

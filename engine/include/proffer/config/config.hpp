@@ -1,0 +1,114 @@
+#pragma once
+// The engine's configuration: TOML, every key with a default, validated at start.
+// An unknown key, a wrong type or a bad value is a ConfigError naming the key and its line.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace proffer::config {
+
+struct SimLine {
+  std::string name;
+  std::string kind = "pstn";  // "pstn" | "voip"
+  std::string number;         // the line's own number or address
+  int channels = 30;          // concurrent calls the line carries
+};
+
+struct SimConfig {
+  bool enabled = true;
+  std::string bus_endpoint;  // default ipc://<state>/sim.sock
+  // What a far end does when no controller plays it.
+  std::string far_end = "answer";  // "answer" | "busy" | "no_answer" | "reject"
+  int answer_delay_ms = 1000;
+  std::string audio = "echo";  // "echo" | "silence" | "tone:<spec>"
+  std::vector<SimLine> lines;
+};
+
+struct Fallback {
+  std::string action = "hangup";  // "hangup" | "play"
+  int cause = 41;                 // Q.850, temporary failure
+  std::string file;               // for "play": a prompt file ...
+  std::string text;               // ... or text to speak
+};
+
+struct Program {
+  std::string name;
+  std::vector<std::string> command;  // argv of a process program
+  std::string library;               // path of a shared-library plugin instead
+  std::string policy = "pool";       // "pool" | "per_call"
+  int channels_per_process = 50;     // K: channels one process takes at once (pool)
+  int min_processes = 1;
+  int max_processes = 4;
+  int spare = 2;  // per_call: warm processes kept ready
+  std::map<std::string, std::string> env;
+  std::string plugin_config = "{}";  // the `config` table as JSON, for plugins
+  Fallback fallback;
+  bool is_plugin() const { return !library.empty(); }
+};
+
+struct Route {
+  std::string trigger = "inbound";  // "inbound"
+  std::string line = "*";           // glob on the line name
+  std::string number = "*";         // glob on the dialled number
+  std::string program;
+};
+
+struct LogicConfig {
+  std::string endpoint;  // default ipc://<state>/logic.sock
+  int heartbeat_ms = 1000;
+  int heartbeat_misses = 3;
+  int max_message_bytes = 65536;
+  int max_protocol_errors = 20;
+  int restart_backoff_min_ms = 100;
+  int restart_backoff_max_ms = 10000;
+  int start_timeout_ms = 5000;
+  int queue_timeout_ms = 10000;
+  std::vector<Program> programs;
+  std::vector<Route> routes;
+};
+
+struct EngineConfig {
+  std::string state_dir = "state";
+  int drain_grace_s = 30;
+  int max_channels = 5000;
+  std::string log_level = "info";   // trace debug info warn error
+  std::string log_format = "auto";  // auto | text | json
+  std::string store_path;           // default <state>/proffer.db
+  int store_commit_interval_ms = 5;
+  std::string store_synchronous = "normal";  // normal | full
+  std::string control_endpoint;              // default ipc://<state>/control.sock
+  std::string events_endpoint;               // default ipc://<state>/events.sock
+  std::string prompts_dir;                   // default <bin>/../share/proffer/prompts
+  SimConfig sim;
+  LogicConfig logic;
+
+  // Fills endpoints and paths left empty from state_dir and the binary's folder.
+  void resolve_defaults(const std::string& bin_dir);
+  const Program* find_program(const std::string& name) const;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string key, int line, const std::string& message)
+      : std::runtime_error(format(key, line, message)), key_(std::move(key)), line_(line) {}
+  const std::string& key() const { return key_; }
+  int line() const { return line_; }
+
+ private:
+  static std::string format(const std::string& key, int line, const std::string& message);
+  std::string key_;
+  int line_;
+};
+
+// Parses and validates. `source_name` is used in messages. Throws ConfigError.
+EngineConfig parse_config(const std::string& toml_text, const std::string& source_name);
+EngineConfig load_config_file(const std::string& path);
+// The embedded defaults a newcomer gets with no configuration file.
+EngineConfig default_config();
+// The embedded defaults as TOML text (printed by `profferd --print-default-config`).
+const std::string& default_config_toml();
+
+}  // namespace proffer::config

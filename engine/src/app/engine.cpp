@@ -1,0 +1,205 @@
+#include "proffer/app/engine.hpp"
+
+#include <csignal>
+#include <filesystem>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include "proffer/control/server.hpp"
+#include "proffer/core/clock.hpp"
+#include "proffer/hal/switchboard.hpp"
+#include "proffer/logic/host.hpp"
+#include "proffer/media/tts.hpp"
+#include "proffer/store/store.hpp"
+
+#ifndef PROFFER_VERSION
+#define PROFFER_VERSION "dev"
+#endif
+
+namespace proffer::app {
+
+namespace {
+
+// The CDR of a channel, from its hang-up event (which carries the whole final snapshot).
+store::Cdr cdr_from(const core::Event& e) {
+  const auto& d = e.data;
+  auto str = [&](std::string_view k) {
+    auto* v = d.if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  auto num = [&](std::string_view k) -> std::int64_t {
+    auto* v = d.if_contains(k);
+    return v && v->is_int64() ? v->as_int64() : 0;
+  };
+  store::Cdr c;
+  c.channel = str("id");
+  c.call = str("call");
+  c.driver = str("driver");
+  c.direction = str("direction");
+  c.line = str("line");
+  c.from = str("from");
+  c.to = str("to");
+  c.start_ms = num("created_ms");
+  c.answer_ms = num("answered_ms");
+  c.end_ms = num("ended_ms");
+  c.billable_ms = c.answer_ms ? c.end_ms - c.answer_ms : 0;
+  c.cause = int(num("cause"));
+  c.cause_name = str("cause_name");
+  c.program = str("program");
+  c.instance = str("instance");
+  if (auto* v = d.if_contains("variables")) c.variables = boost::json::serialize(*v);
+  return c;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  config::EngineConfig cfg;
+  std::string bin_dir;
+  boost::asio::io_context io{1};
+  core::EventBus bus;
+  std::unique_ptr<store::Store> store;
+  media::ClipCache clips;
+  std::unique_ptr<media::TtsEngine> tts;
+  std::unique_ptr<hal::Switchboard> switchboard;
+  std::unique_ptr<logic::LogicHost> logic;
+  std::unique_ptr<control::ControlServer> control;
+  boost::asio::signal_set signals{io, SIGINT, SIGTERM};
+  boost::asio::steady_timer drain_timer{io};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point drain_deadline{};
+  bool draining = false;
+  int exit_status = 0;
+
+  core::Status start();
+  void wait_for_signal();
+  void drain_step();
+  boost::json::object status() const;
+};
+
+Engine::Engine(config::EngineConfig config, std::string bin_dir)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(config);
+  impl_->bin_dir = std::move(bin_dir);
+}
+
+Engine::~Engine() = default;
+
+core::Status Engine::Impl::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.state_dir, ec);
+  if (ec) return core::Error{"state_dir", "cannot create " + cfg.state_dir + ": " + ec.message()};
+  store::StoreOptions so;
+  so.path = cfg.store_path;
+  so.commit_interval = std::chrono::milliseconds(cfg.store_commit_interval_ms);
+  so.synchronous_full = cfg.store_synchronous == "full";
+  auto opened = store::Store::open(so);
+  if (!opened) return opened.error();
+  store = std::move(opened.value());
+  tts = std::make_unique<media::TtsEngine>(io.get_executor());
+  switchboard = std::make_unique<hal::Switchboard>(io, bus, cfg.max_channels);
+  hal::DriverRegistry registry;
+  hal::register_drivers(registry);
+  hal::DriverContext dctx{io};
+  for (const auto& [name, factory] : registry.all()) {
+    if (auto st = switchboard->add_driver(factory(dctx), cfg); !st) return st;
+  }
+  logic = std::make_unique<logic::LogicHost>(io, bus, *switchboard, *tts, clips, cfg);
+  switchboard->set_incoming_handler(
+      [this](core::Channel& ch, const hal::IncomingCall& call) { logic->on_incoming(ch, call); });
+  if (auto st = logic->start(); !st) return st;
+  bus.subscribe(
+      "cdr", "channel.hangup",
+      [this](const core::EventPtr& e) { store->insert_cdr(cdr_from(*e)); }, 10);
+  control = std::make_unique<control::ControlServer>(control::ControlContext{
+      io, bus, *switchboard, *logic, *store, cfg, [this] { return status(); }});
+  if (auto st = control->start(); !st) return st;
+  switchboard->start();
+  return core::ok_status();
+}
+
+boost::json::object Engine::Impl::status() const {
+  const auto& sb = switchboard->stats();
+  auto st = store->stats();
+  boost::json::array drivers;
+  for (const auto& d : switchboard->driver_names()) drivers.emplace_back(d);
+  return {{"version", PROFFER_VERSION},
+          {"uptime_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count()},
+          {"state_dir", cfg.state_dir},
+          {"accepting", switchboard->accepting()},
+          {"channels", switchboard->size()},
+          {"drivers", std::move(drivers)},
+          {"channels_created", sb.channels_created},
+          {"refused", sb.refused},
+          {"media_ticks", sb.ticks},
+          {"media_late_ticks", sb.late_ticks},
+          {"media_last_tick_us", sb.last_tick_us},
+          {"events_published", bus.published()},
+          {"store", {{"writes", st.writes}, {"transactions", st.transactions},
+                     {"failures", st.failures}}},
+          {"logic", logic->describe_stats()}};
+}
+
+void Engine::Impl::wait_for_signal() {
+  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (draining) {
+      spdlog::warn("second signal: hanging up every call now");
+      drain_deadline = std::chrono::steady_clock::now();
+      return;
+    }
+    draining = true;
+    spdlog::info("signal {}: draining ({} live calls, grace {} s)", sig, switchboard->size(),
+                 cfg.drain_grace_s);
+    switchboard->set_accepting(false);
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.drain_grace_s);
+    wait_for_signal();
+    drain_step();
+  });
+}
+
+void Engine::Impl::drain_step() {
+  if (switchboard->size() > 0 && std::chrono::steady_clock::now() >= drain_deadline) {
+    spdlog::info("grace over: hanging up {} calls", switchboard->size());
+    switchboard->hangup_all(core::Cause::NormalClearing);
+  }
+  if (switchboard->size() > 0) {
+    drain_timer.expires_after(std::chrono::milliseconds(50));
+    drain_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) drain_step();
+    });
+    return;
+  }
+  logic->stop(std::chrono::milliseconds(0));
+  // Give processes a moment to leave on their own before the host kills the rest.
+  drain_timer.expires_after(std::chrono::milliseconds(300));
+  drain_timer.async_wait([this](const boost::system::error_code&) {
+    switchboard->stop();
+    control->stop();
+    io.stop();
+  });
+}
+
+int Engine::run() {
+  auto& d = *impl_;
+  std::signal(SIGPIPE, SIG_IGN);
+  if (auto st = d.start(); !st) {
+    spdlog::critical("cannot start: {}", st.error().message);
+    return 1;
+  }
+  d.wait_for_signal();
+  spdlog::info("profferd {} running; state in {}", PROFFER_VERSION, d.cfg.state_dir);
+  d.io.run();
+  d.logic.reset();  // kills what is left of the workers
+  d.store->flush();
+  spdlog::info("stopped");
+  return d.exit_status;
+}
+
+}  // namespace proffer::app

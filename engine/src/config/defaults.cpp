@@ -1,0 +1,92 @@
+// The embedded defaults: what profferd runs with when given no configuration file. They are
+// written as TOML so that `profferd --print-default-config` shows a newcomer a working file.
+#include "proffer/config/config.hpp"
+
+namespace proffer::config {
+
+const std::string& default_config_toml() {
+  static const std::string text = R"toml(# Proffer engine configuration (embedded defaults)
+
+[engine]
+state_dir = "state"       # SQLite database and local sockets live here
+drain_grace_s = 30        # on SIGTERM: how long live calls may go on before they are hung up
+max_channels = 5000
+
+[log]
+level = "info"
+format = "auto"           # text on a terminal, JSON lines otherwise
+
+[store]
+commit_interval_ms = 5
+synchronous = "normal"
+
+# The simulated telephony card. Far ends are played by a controller on the sim bus
+# (docs/protocol/sim-bus.md); without one they answer after answer_delay_ms and echo audio.
+[sim]
+enabled = true
+far_end = "answer"
+answer_delay_ms = 1000
+audio = "echo"
+
+[[sim.lines]]
+name = "pstn1"
+kind = "pstn"
+number = "+15550100"
+channels = 30
+
+[[sim.lines]]
+name = "pstn2"
+kind = "pstn"
+number = "+15550101"
+channels = 30
+
+[[sim.lines]]
+name = "voip1"
+kind = "voip"
+number = "shop-voip-1"
+channels = 100
+
+[logic]
+heartbeat_ms = 1000
+heartbeat_misses = 3
+restart_backoff_min_ms = 100
+restart_backoff_max_ms = 10000
+
+[[logic.programs]]
+name = "ivr"
+command = ["proffer-ivr"]
+policy = "pool"
+channels_per_process = 50
+min_processes = 1
+max_processes = 4
+fallback = { action = "play", text = "We are sorry, this call cannot continue. Goodbye.", cause = 41 }
+
+[[logic.programs]]
+name = "ivr-per-call"
+command = ["proffer-ivr"]
+policy = "per_call"
+spare = 2
+max_processes = 200
+
+[[logic.programs]]
+name = "ivr-python"
+command = ["proffer-ivr.py"]
+policy = "pool"
+channels_per_process = 50
+min_processes = 0
+max_processes = 2
+
+[[logic.programs]]
+name = "ivr-plugin"
+library = "libproffer-ivr-plugin.so"
+
+[[logic.routes]]
+trigger = "inbound"
+line = "*"
+number = "*"
+program = "ivr"
+)toml";
+  return text;
+}
+
+}  // namespace proffer::config

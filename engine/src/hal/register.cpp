@@ -1,0 +1,11 @@
+// The drivers built into this engine. Adding a driver: its folder under hal/ and one line here.
+#include "proffer/hal/driver.hpp"
+#include "sim/sim_driver.hpp"
+
+namespace proffer::hal {
+
+void register_drivers(DriverRegistry& registry) {
+  registry.add("sim", [](DriverContext& ctx) { return std::make_unique<sim::SimDriver>(ctx.io); });
+}
+
+}  // namespace proffer::hal

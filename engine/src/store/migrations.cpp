@@ -1,0 +1,116 @@
+#include "migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace proffer::store {
+namespace {
+
+// To change the schema, append a migration with the next number; never edit one that has shipped:
+// databases in the field already ran it. Billing, tenants and the rest add their tables here the
+// same way. Each entry runs inside its own transaction, so it must not contain BEGIN/COMMIT, nor
+// statements SQLite refuses inside a transaction (VACUUM, PRAGMA journal_mode).
+constexpr std::array kMigrations = {
+    Migration{1, "cdr table", R"sql(
+      -- One row per channel. The channel id is the idempotency key: writing the same CDR twice
+      -- (a retry after a restart) must leave one row, hence UNIQUE, which is also the channel index.
+      -- STRICT makes SQLite refuse values of the wrong type instead of storing them silently.
+      CREATE TABLE cdr (
+        id          INTEGER PRIMARY KEY,
+        channel     TEXT    NOT NULL UNIQUE CHECK (channel <> ''),
+        call        TEXT    NOT NULL,
+        driver      TEXT    NOT NULL,
+        direction   TEXT    NOT NULL,
+        line        TEXT    NOT NULL,
+        from_addr   TEXT    NOT NULL,
+        to_addr     TEXT    NOT NULL,
+        start_ms    INTEGER NOT NULL,
+        answer_ms   INTEGER NOT NULL,
+        end_ms      INTEGER NOT NULL,
+        billable_ms INTEGER NOT NULL,
+        cause       INTEGER NOT NULL,
+        cause_name  TEXT    NOT NULL,
+        program     TEXT    NOT NULL,
+        instance    TEXT    NOT NULL,
+        variables   TEXT    NOT NULL
+      ) STRICT;
+      -- "The latest CDRs" and time-range exports read by end time.
+      CREATE INDEX cdr_end_ms ON cdr (end_ms);
+    )sql"},
+};
+
+// A gap or a reordering in the list would skip or repeat steps on someone's database.
+constexpr bool numbered_in_order() {
+  for (std::size_t i = 0; i < kMigrations.size(); ++i) {
+    if (kMigrations[i].version != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}
+static_assert(numbered_in_order(), "migrations must be numbered 1, 2, 3, ... in list order");
+
+core::Result<int> user_version(sql::Database& db) {
+  auto version = db.query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  return static_cast<int>(version.value());
+}
+
+core::Error too_new(const sql::Database& db, int found) {
+  return core::Error{
+      "store_schema_too_new",
+      "database " + db.path() + " has schema version " + std::to_string(found) +
+          ", newer than the latest this build knows (" + std::to_string(latest_schema_version()) +
+          "); run a newer Proffer or restore a backup made by this one"};
+}
+
+core::Error step_failed(const Migration& m, const core::Error& cause) {
+  return core::Error{cause.code, "schema migration " + std::to_string(m.version) + " (" +
+                                     std::string(m.name) + ") failed: " + cause.message};
+}
+
+// Applies one step unless a concurrent opener (another process) got there first: the version is
+// read again under the write lock that BEGIN IMMEDIATE takes.
+core::Status apply(sql::Database& db, const Migration& m) {
+  if (auto begun = db.begin_immediate(); !begun) return step_failed(m, begun.error());
+  auto current = user_version(db);
+  if (!current) {
+    db.rollback();
+    return step_failed(m, current.error());
+  }
+  if (current.value() >= m.version) {
+    db.rollback();
+    return core::ok_status();
+  }
+  // PRAGMA takes no bound parameters; the number comes from the table above, never from input.
+  auto bump = "PRAGMA user_version = " + std::to_string(m.version);
+  core::Status done = db.exec(m.sql);
+  if (done) done = db.exec(bump);
+  if (done) done = db.commit();
+  if (!done) {
+    db.rollback();
+    return step_failed(m, done.error());
+  }
+  return core::ok_status();
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+core::Result<int> migrate(sql::Database& db) {
+  auto current = user_version(db);
+  if (!current) return current.error();
+  if (current.value() > latest_schema_version()) return too_new(db, current.value());
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current.value()) continue;
+    if (auto done = apply(db, m); !done) return done.error();
+  }
+  auto reached = user_version(db);
+  if (!reached) return reached.error();
+  // Someone newer may have migrated past us between our check and our steps.
+  if (reached.value() > latest_schema_version()) return too_new(db, reached.value());
+  return reached.value();
+}
+
+}  // namespace proffer::store
