@@ -2,7 +2,9 @@
 // FakeEngine: a ZeroMQ ROUTER on an ipc:// path in a temporary folder, speaking protocol v1 to
 // one real call-logic process it spawns (proffer-ivr or proffer-ivr.py). Tests script every
 // message through the ScriptedEngine helpers.
+#include <QFileInfo>
 #include <QProcess>
+#include <QTest>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <zmq.hpp>
@@ -115,12 +117,34 @@ inline QString ivr_program(const QString& name) {
   return QString::fromStdString(bin_path(name == "cpp" ? "proffer-ivr" : "proffer-ivr.py"));
 }
 
-// Whether /usr/bin/python3 (the Python IVR's interpreter) can import zmq.
+// Whether /usr/bin/python3 (the Python IVR's interpreter) can import zmq; probed once.
 inline bool python_zmq_available() {
-  QProcess probe;
-  probe.start("/usr/bin/python3", {"-c", "import zmq"});
-  return probe.waitForFinished(10000) && probe.exitStatus() == QProcess::NormalExit &&
-         probe.exitCode() == 0;
+  static const bool available = [] {
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import zmq"});
+    return probe.waitForFinished(10000) && probe.exitStatus() == QProcess::NormalExit &&
+           probe.exitCode() == 0;
+  }();
+  return available;
+}
+
+// Data rows running a test against each implementation of the example IVR.
+inline void add_program_rows() {
+  QTest::addColumn<QString>("program");
+  QTest::newRow("cpp") << QString("cpp");
+  QTest::newRow("python") << QString("python");
 }
 
 }  // namespace proffer::test
+
+// Starts the current row's IVR program in ENGINE with extra environment entries ("NAME=value");
+// Python rows are skipped when /usr/bin/python3 lacks zmq.
+#define PROFFER_START_IVR(engine, ...)                                                      \
+  QFETCH(QString, program);                                                                 \
+  if (program == "python" && !proffer::test::python_zmq_available()) {                      \
+    QSKIP("/usr/bin/python3 cannot import zmq (install python3-zmq)");                      \
+  }                                                                                         \
+  QVERIFY2(QFileInfo(proffer::test::ivr_program(program)).isExecutable(),                  \
+           "build proffer-ivr and proffer-ivr-py before running these tests");              \
+  QVERIFY2((engine).start(proffer::test::ivr_program(program), QStringList{__VA_ARGS__}),   \
+           (engine).failure().c_str())

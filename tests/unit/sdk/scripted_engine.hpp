@@ -122,7 +122,10 @@ class ScriptedEngine {
 // failure() set when the process does not do what the script says.
 namespace ivr {
 
-inline const char* kPrompt = "Welcome to Proffer. For sales press 1. For support press 2.";
+inline const std::string kPrompt = "Welcome to Proffer. For sales press 1. For support press 2.";
+inline const std::string kSales = "Connecting you to sales. Goodbye.";
+inline const std::string kSupport = "Support is open around the clock. Goodbye.";
+inline const std::string kNone = "Sorry, we did not get your choice. Goodbye.";
 
 // answer -> ok, answered; set ivr.program -> ok.
 inline bool answer(ScriptedEngine& engine, const std::string& channel, const std::string& program) {

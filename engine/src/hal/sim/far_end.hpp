@@ -34,6 +34,7 @@ class FarEnd {
   boost::asio::steady_timer& timer() { return timer_; }
 
   std::string ref;          // the controller's name for this call, if a controller plays it
+  std::string peer;         // the bus peer that placed the call; its events go there
   bool controlled = false;  // a controller decides instead of the script
   bool up = false;
 

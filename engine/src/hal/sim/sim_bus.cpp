@@ -48,14 +48,16 @@ void SimDriver::reply(boost::json::object message) {
 }
 
 void SimDriver::notify(const FarEnd& far, std::string_view event, boost::json::object data) {
-  if (controller_.empty() || !bus_) return;
-  if (far.ref.empty() && !line_controlled(far.line())) return;
+  if (!bus_) return;
+  const std::string& to = far.peer.empty() ? controller_ : far.peer;
+  if (to.empty()) return;
+  if (far.peer.empty() && far.ref.empty() && !line_controlled(far.line())) return;
   data["op"] = "event";
   data["event"] = event;
   data["ref"] = far.ref.empty() ? core::to_string(far.id()) : far.ref;
   data["channel"] = core::to_string(far.id());
   std::string body = boost::json::serialize(data);
-  if (!core::send_frames(*bus_, {zmq::buffer(controller_), zmq::buffer(body)})) {
+  if (!core::send_frames(*bus_, {zmq::buffer(to), zmq::buffer(body)}) && to == controller_) {
     spdlog::warn("sim: controller gone; far ends fall back to their scripts");
     controller_.clear();
   }
@@ -144,6 +146,7 @@ void SimDriver::op_call(const boost::json::object& msg, std::string& ref) {
   ++line.in_use;
   auto far = std::make_unique<FarEnd>(io_, id, line_name, script);
   far->ref = ref.empty() ? core::to_string(id) : ref;
+  far->peer = current_peer_;
   far_ends_[id] = std::move(far);
   reply({{"op", "accepted"}, {"ref", ref}, {"channel", core::to_string(id)}});
 }
