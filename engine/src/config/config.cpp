@@ -208,8 +208,11 @@ void EngineConfig::resolve_defaults(const std::string& bin_dir) {
     if (!p.command.empty() && p.command[0].find('/') == std::string::npos &&
         fs::exists(fs::path(bin_dir) / p.command[0]))
       p.command[0] = (fs::path(bin_dir) / p.command[0]).string();
-    if (!p.library.empty() && p.library.find('/') == std::string::npos)
-      p.library = (fs::path(bin_dir) / p.library).string();
+    // Plugins: <prefix>/lib/proffer when installed, next to profferd in a build tree.
+    if (!p.library.empty() && p.library.find('/') == std::string::npos) {
+      auto installed = fs::path(bin_dir).parent_path() / "lib" / "proffer" / p.library;
+      p.library = (fs::exists(installed) ? installed : fs::path(bin_dir) / p.library).string();
+    }
   }
 }
 

@@ -326,6 +326,7 @@ class Link:
                 return 2
             else:
                 log("warning", f"ignoring a message before welcome: {message!r}")
+        await self.send({"type": "bye"})  # stopped by a signal: the engine has our hello
         return 0
 
     async def serve(self, stop, heartbeat_ms):

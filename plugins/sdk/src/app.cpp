@@ -41,9 +41,9 @@ void App::deliver(std::string_view body) {
     constexpr std::size_t kShown = 200;
     std::string shown(body.substr(0, kShown));
     if (body.size() > kShown) shown += "...";
-    log(LogLevel::warning,
-        std::string("ignoring a body that is not a JSON object") +
-            (error ? " (" + error.message() + ")" : std::string()) + ": " + shown);
+    log(LogLevel::warning, std::string("ignoring a body that is not a JSON object") +
+                               (error ? " (" + error.message() + ")" : std::string()) + ": " +
+                               shown);
     return;
   }
   session_->deliver(std::move(message.as_object()));

@@ -185,7 +185,8 @@ Task<GatherResult> Call::gather(GatherOptions options) {
 }
 
 Task<RecordResult> Call::record(RecordOptions options) {
-  object args{{"file", options.file}, {"max_ms", options.max_ms}, {"silence_ms", options.silence_ms}};
+  object args{
+      {"file", options.file}, {"max_ms", options.max_ms}, {"silence_ms", options.silence_ms}};
   if (!options.terminator.empty()) args["terminator"] = options.terminator;
   object done = co_await request("record", std::move(args), "record.done");
   RecordResult result;

@@ -153,12 +153,9 @@ std::optional<std::string> ZmqTransport::Impl::receive(milliseconds timeout, Zmq
   return body;
 }
 
-std::variant<boost::json::object, int> ZmqTransport::Impl::handshake(App& app,
-                                                                     ZmqTransport& self) {
-  boost::json::object hello{{"type", "hello"},
-                            {"protocol", 1},
-                            {"token", settings.token},
-                            {"worker", settings.worker}};
+std::variant<boost::json::object, int> ZmqTransport::Impl::handshake(App& app, ZmqTransport& self) {
+  boost::json::object hello{
+      {"type", "hello"}, {"protocol", 1}, {"token", settings.token}, {"worker", settings.worker}};
   if (unsigned capacity = smallest_set(app.capacity(), settings.capacity); capacity > 0) {
     hello["capacity"] = capacity;
   }
@@ -186,6 +183,8 @@ std::variant<boost::json::object, int> ZmqTransport::Impl::handshake(App& app,
     }
     self.log(LogLevel::warning, "ignoring a message before welcome: " + *body);
   }
+  // Stopped by a signal: the engine has our hello, so tell it we are leaving.
+  self.send(R"({"type":"bye"})");
   return 0;
 }
 
@@ -239,8 +238,8 @@ int ZmqTransport::run(App& app) {
     if (const int* status = std::get_if<int>(&welcome)) return *status;
     auto& message = std::get<boost::json::object>(welcome);
     const auto heartbeat = milliseconds(detail::get_uint(message, "heartbeat_ms").value_or(0));
-    log(LogLevel::info, "connected to " + impl_->settings.endpoint + " as " +
-                            impl_->settings.worker);
+    log(LogLevel::info,
+        "connected to " + impl_->settings.endpoint + " as " + impl_->settings.worker);
     app.deliver(std::move(message));  // the App takes max_message_bytes from it
     return impl_->serve(app, *this, heartbeat);
   } catch (const zmq::error_t& failure) {

@@ -4,9 +4,9 @@
 // message through the ScriptedEngine helpers.
 #include <QFileInfo>
 #include <QProcess>
-#include <QTest>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
+#include <QTest>
 #include <zmq.hpp>
 
 #include "scripted_engine.hpp"
@@ -139,12 +139,12 @@ inline void add_program_rows() {
 
 // Starts the current row's IVR program in ENGINE with extra environment entries ("NAME=value");
 // Python rows are skipped when /usr/bin/python3 lacks zmq.
-#define PROFFER_START_IVR(engine, ...)                                                      \
-  QFETCH(QString, program);                                                                 \
-  if (program == "python" && !proffer::test::python_zmq_available()) {                      \
-    QSKIP("/usr/bin/python3 cannot import zmq (install python3-zmq)");                      \
-  }                                                                                         \
-  QVERIFY2(QFileInfo(proffer::test::ivr_program(program)).isExecutable(),                  \
-           "build proffer-ivr and proffer-ivr-py before running these tests");              \
-  QVERIFY2((engine).start(proffer::test::ivr_program(program), QStringList{__VA_ARGS__}),   \
+#define PROFFER_START_IVR(engine, ...)                                                    \
+  QFETCH(QString, program);                                                               \
+  if (program == "python" && !proffer::test::python_zmq_available()) {                    \
+    QSKIP("/usr/bin/python3 cannot import zmq (install python3-zmq)");                    \
+  }                                                                                       \
+  QVERIFY2(QFileInfo(proffer::test::ivr_program(program)).isExecutable(),                 \
+           "build proffer-ivr and proffer-ivr-py before running these tests");            \
+  QVERIFY2((engine).start(proffer::test::ivr_program(program), QStringList{__VA_ARGS__}), \
            (engine).failure().c_str())

@@ -42,7 +42,8 @@ class ScriptedEngine {
     QElapsedTimer clock;
     clock.start();
     // At least one receive even with a zero timeout: in-memory engines answer at once.
-    while (auto message = receive(static_cast<int>(std::max<qint64>(0, timeout_ms - clock.elapsed())))) {
+    while (auto message =
+               receive(static_cast<int>(std::max<qint64>(0, timeout_ms - clock.elapsed())))) {
       if (match(*message)) return message;
       kept_.push_back(std::move(*message));
     }
@@ -74,8 +75,9 @@ class ScriptedEngine {
 
   void offer(const std::string& channel, const std::string& state = "ringing") {
     Json trigger{{"type", "inbound"}, {"line", "pstn1"}, {"from", "+4930123"}, {"to", "+15550100"}};
-    Json info{{"id", channel},       {"driver", "sim"},      {"line", "pstn1"}, {"direction", "inbound"},
-              {"from", "+4930123"}, {"to", "+15550100"}, {"state", state}};
+    Json info{{"id", channel},          {"driver", "sim"},    {"line", "pstn1"},
+              {"direction", "inbound"}, {"from", "+4930123"}, {"to", "+15550100"},
+              {"state", state}};
     event(channel, "channel.offer",
           Json{{"trigger", trigger}, {"channel", info}, {"variables", Json{{"cart", "42"}}}});
   }

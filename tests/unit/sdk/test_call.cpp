@@ -152,7 +152,8 @@ class CallBehaviour : public QObject {
     engine.offer("ch-1");
     auto answer = engine.expect_cmd("ch-1", "answer", 0);
     QVERIFY(answer);
-    engine.send(Json{{"type", "error"}, {"code", "bad_args"}, {"message", "x"}, {"id", answer->at("id")}});
+    engine.send(
+        Json{{"type", "error"}, {"code", "bad_args"}, {"message", "x"}, {"id", answer->at("id")}});
     QCOMPARE(code, std::string("bad_args"));
     QVERIFY(expect_hangup(engine, "ch-1", 16));
   }
@@ -337,8 +338,8 @@ class CallBehaviour : public QObject {
     engine.send_raw(R"({"type":"event","event":"answered"})");
     engine.send_raw(R"({"type":"reply","id":99,"ok":true})");
     // Four warnings; the reply nobody waits for is only a debug line.
-    const int warnings = static_cast<int>(std::count_if(engine.logs.begin(), engine.logs.end(),
-                                        [](const auto& line) { return line.first >= 2; }));
+    const int warnings = static_cast<int>(std::count_if(
+        engine.logs.begin(), engine.logs.end(), [](const auto& line) { return line.first >= 2; }));
     QCOMPARE(warnings, 4);
     engine.send(Json{{"type", "ping"}, {"seq", 9}});
     auto pong = engine.next_type("pong", 0);

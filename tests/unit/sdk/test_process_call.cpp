@@ -20,14 +20,18 @@ class ProcessCall : public QObject {
     QTest::addColumn<QString>("goodbye");
     for (const char* program : {"cpp", "python"}) {
       const QString p(program);
-      QTest::addRow("%s-sales", program) << p << "1" << "max_digits" << "sales"
-                                         << QString::fromStdString(ivr::kSales);
-      QTest::addRow("%s-support", program) << p << "2" << "max_digits" << "support"
-                                           << QString::fromStdString(ivr::kSupport);
-      QTest::addRow("%s-other", program) << p << "7" << "max_digits" << "none"
-                                         << QString::fromStdString(ivr::kNone);
-      QTest::addRow("%s-timeout", program) << p << "" << "timeout" << "none"
-                                           << QString::fromStdString(ivr::kNone);
+      QTest::addRow("%s-sales", program) << p << "1"
+                                         << "max_digits"
+                                         << "sales" << QString::fromStdString(ivr::kSales);
+      QTest::addRow("%s-support", program) << p << "2"
+                                           << "max_digits"
+                                           << "support" << QString::fromStdString(ivr::kSupport);
+      QTest::addRow("%s-other", program) << p << "7"
+                                         << "max_digits"
+                                         << "none" << QString::fromStdString(ivr::kNone);
+      QTest::addRow("%s-timeout", program) << p << ""
+                                           << "timeout"
+                                           << "none" << QString::fromStdString(ivr::kNone);
     }
   }
   void ivr_branches() {
@@ -93,9 +97,9 @@ class ProcessCall : public QObject {
     QVERIFY2(ivr::gather(engine, "ch-1"), engine.failure().c_str());
     engine.event("ch-1", "hangup", Json{{"cause", 16}, {"cause_name", "NORMAL_CLEARING"}});
     QVERIFY2(engine.silent_about("ch-1", 300), engine.failure().c_str());
-    QVERIFY2(ivr::call(engine, "ch-2", program.toStdString(), "1", "max_digits", "sales",
-                       ivr::kSales),
-             engine.failure().c_str());
+    QVERIFY2(
+        ivr::call(engine, "ch-2", program.toStdString(), "1", "max_digits", "sales", ivr::kSales),
+        engine.failure().c_str());
   }
 
   // A refused command makes the script fail; the call is hung up with 41 (temporary failure).

@@ -68,6 +68,8 @@ class ProcessShutdown : public QObject {
     FakeEngine engine;
     PROFFER_START_IVR(engine);
     QVERIFY2(engine.handshake(), engine.failure().c_str());
+    engine.send(Json{{"type", "ping"}, {"seq", 1}});
+    QVERIFY2(engine.next_type("pong"), "no pong");  // the welcome has been taken
     engine.process().terminate();
     QVERIFY2(engine.next_type("bye", 3000), "no bye after SIGTERM");
     QCOMPARE(engine.exit_code(5000), std::optional<int>(0));

@@ -50,8 +50,8 @@ class App {
   int run();
 
   // Transport side: how a transport drives the App.
-  void attach(Transport& transport);  // where commands and log lines go
-  void detach() noexcept;              // log to stderr, fail commands with send_failed
+  void attach(Transport& transport);    // where commands and log lines go
+  void detach() noexcept;               // log to stderr, fail commands with send_failed
   void deliver(std::string_view body);  // one engine->process body; bad ones are logged, dropped
   void deliver(boost::json::object message);
   std::size_t active_calls() const noexcept;

@@ -31,11 +31,11 @@ struct GatherOptions {
   GatherOptions() = default;
   int max_digits = 1;
   int timeout_ms = 5000;
-  int inter_digit_ms = 0;      // 0: the engine's default (= timeout_ms)
+  int inter_digit_ms = 0;  // 0: the engine's default (= timeout_ms)
   std::string terminator = "#";
-  std::string prompt_file;     // played while collecting; a digit stops it (barge-in)
-  std::string prompt_text;     // spoken instead when prompt_file is empty
-  std::string prompt_voice;    // voice for prompt_text; empty: the engine's default
+  std::string prompt_file;   // played while collecting; a digit stops it (barge-in)
+  std::string prompt_text;   // spoken instead when prompt_file is empty
+  std::string prompt_voice;  // voice for prompt_text; empty: the engine's default
 };
 
 struct GatherResult {
@@ -60,7 +60,7 @@ struct RecordResult {
 struct DialResult {
   std::string result;  // answered (the legs are now bridged), busy, no_answer, failed, cancelled
   int cause = 0;
-  std::string peer;    // the dialled leg's channel id
+  std::string peer;  // the dialled leg's channel id
 };
 
 class Call {

@@ -41,17 +41,17 @@ void plugin_destroy(void* instance) noexcept;
 
 }  // namespace proffer::sdk
 
-#define PROFFER_PLUGIN(NAME, CAPACITY, ...)                                                     \
-  extern "C" PROFFER_PLUGIN_EXPORT const proffer_plugin* proffer_plugin_entry(void) {          \
-    static const proffer_plugin descriptor = {                                                  \
-        PROFFER_PLUGIN_ABI_VERSION,                                                            \
-        NAME,                                                                                   \
-        CAPACITY,                                                                               \
-        [](const proffer_host* host, const char* config_json) -> void* {                        \
+#define PROFFER_PLUGIN(NAME, CAPACITY, ...)                                                       \
+  extern "C" PROFFER_PLUGIN_EXPORT const proffer_plugin* proffer_plugin_entry(void) {             \
+    static const proffer_plugin descriptor = {                                                    \
+        PROFFER_PLUGIN_ABI_VERSION,                                                               \
+        NAME,                                                                                     \
+        CAPACITY,                                                                                 \
+        [](const proffer_host* host, const char* config_json) -> void* {                          \
           return ::proffer::sdk::detail::plugin_create(host, config_json, CAPACITY, __VA_ARGS__); \
-        },                                                                                      \
-        &::proffer::sdk::detail::plugin_on_message,                                             \
-        &::proffer::sdk::detail::plugin_destroy,                                                \
-    };                                                                                          \
-    return &descriptor;                                                                         \
+        },                                                                                        \
+        &::proffer::sdk::detail::plugin_on_message,                                               \
+        &::proffer::sdk::detail::plugin_destroy,                                                  \
+    };                                                                                            \
+    return &descriptor;                                                                           \
   }
