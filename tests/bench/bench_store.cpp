@@ -102,8 +102,8 @@ double inserts_per_s(const Run& run, int producers, int rows) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const auto stats = store->stats();
   if (stats.writes != static_cast<std::uint64_t>(per * producers) || stats.failures != 0) {
-    std::fprintf(stderr, "lost writes: %llu of %d\n",
-                 static_cast<unsigned long long>(stats.writes), per * producers);
+    std::fprintf(stderr, "lost writes: %llu of %d\n", static_cast<unsigned long long>(stats.writes),
+                 per * producers);
     std::exit(1);
   }
   std::fprintf(stderr, "  %d rows, %llu transactions, %.3f s\n", per * producers,

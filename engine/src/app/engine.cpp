@@ -159,6 +159,8 @@ void Engine::Impl::wait_for_signal() {
                  cfg.drain_grace_s);
     switchboard->set_accepting(false);
     drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(cfg.drain_grace_s);
+    // Call-logic processes hear of the drain now: finish your calls within the grace, take no more.
+    logic->stop(std::chrono::seconds(cfg.drain_grace_s));
     wait_for_signal();
     drain_step();
   });
@@ -176,8 +178,8 @@ void Engine::Impl::drain_step() {
     });
     return;
   }
-  logic->stop(std::chrono::milliseconds(0));
-  // Give processes a moment to leave on their own before the host kills the rest.
+  // Give processes (told at the start of the drain) a moment to leave on their own before the host
+  // kills the rest.
   drain_timer.expires_after(std::chrono::milliseconds(300));
   drain_timer.async_wait([this](const boost::system::error_code&) {
     switchboard->stop();

@@ -126,6 +126,8 @@ void read_logic(TableReader& root, LogicConfig& l) {
   r.read("max_protocol_errors", l.max_protocol_errors, 1, 1000000);
   r.read("restart_backoff_min_ms", l.restart_backoff_min_ms, 1, kMaxMs);
   r.read("restart_backoff_max_ms", l.restart_backoff_max_ms, 1, kMaxMs);
+  if (l.restart_backoff_min_ms > l.restart_backoff_max_ms)
+    r.fail("restart_backoff_min_ms", "is larger than restart_backoff_max_ms");
   r.read("start_timeout_ms", l.start_timeout_ms, 10, kMaxMs);
   r.read("queue_timeout_ms", l.queue_timeout_ms, 0, kMaxMs);
   if (auto* programs = r.array_of_tables("programs")) {

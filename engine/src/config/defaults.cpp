@@ -17,7 +17,7 @@ level = "info"
 format = "auto"           # text on a terminal, JSON lines otherwise
 
 [store]
-commit_interval_ms = 5
+commit_interval_ms = 0
 synchronous = "normal"
 
 # The simulated telephony card. Far ends are played by a controller on the sim bus

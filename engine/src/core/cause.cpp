@@ -55,6 +55,7 @@ std::optional<Cause> parse_cause(std::string_view text) {
     return static_cast<Cause>(code);
   }
   for (const auto& [c, name] : kNames) {
+    if (c == Cause::None) continue;  // not a Q.850 cause, as code 0 is not
     if (name.size() == text.size() &&
         std::equal(name.begin(), name.end(), text.begin(), [](char a, char b) {
           return a == std::toupper(static_cast<unsigned char>(b));

@@ -40,13 +40,23 @@ void EventBus::unsubscribe(SubscriptionId id) {
 void EventBus::publish(EventPtr event) {
   ++published_;
   ++depth_;
-  // Index-based: handlers may subscribe (appending) while we iterate.
+  // Index-based: handlers may subscribe while we iterate. A subscription made during this
+  // publish starts with the next event, and since it is inserted by priority (possibly before
+  // the running handler) the loop finds its place again by id.
+  const SubscriptionId newest = next_id_;
   for (std::size_t i = 0; i < subs_.size(); ++i) {
     const auto& s = subs_[i];
-    if (!s.handler || !matches(s.pattern, event->name)) continue;
+    if (s.id > newest || !s.handler || !matches(s.pattern, event->name)) continue;
     if (s.filter && !s.filter(*event)) continue;
+    const SubscriptionId running = s.id;
+    const std::size_t count = subs_.size();
     auto handler = s.handler;  // the vector may grow during the call
     handler(event);
+    if (subs_.size() != count) {
+      i = std::size_t(std::find_if(subs_.begin(), subs_.end(),
+                                   [running](const Subscription& x) { return x.id == running; }) -
+                      subs_.begin());
+    }
   }
   if (--depth_ == 0 && !removed_while_publishing_.empty()) {
     auto removed = std::move(removed_while_publishing_);

@@ -90,7 +90,26 @@ Reply LogicHost::cmd_gather(Worker& w, const Command& cmd, Channel& ch) {
   spec.timeout_ms = int(a.integer("timeout_ms", 5000, 0, kMaxMs));
   spec.inter_digit_ms = int(a.integer("inter_digit_ms", spec.timeout_ms, 0, kMaxMs));
   spec.terminator = a.text("terminator", "#");
+  // The prompt is checked before anything starts: a refused gather leaves no trace.
+  std::string prompt_file, prompt_text, prompt_voice;
+  if (auto* prompt = a.object("prompt")) {
+    Args p(*prompt);
+    if (p.has("file")) {
+      prompt_file = p.text("file");
+    } else {
+      prompt_text = p.text("text");
+      prompt_voice = p.text("voice", "en");
+      if (prompt_text.empty() || prompt_text.size() > 4000)
+        return Error{"bad_args", "prompt 'text' must have 1 to 4000 characters"};
+    }
+  }
   if (!ch.is_up()) return Error{"bad_state", "answer before gathering digits"};
+  if (!prompt_file.empty()) {
+    std::filesystem::path path(prompt_file);
+    if (path.is_relative()) path = std::filesystem::path(config_.prompts_dir) / path;
+    if (auto clip = clips_.get(path.string()); !clip)
+      return Error{"not_found", clip.error().message};
+  }
   std::string worker = w.id();
   auto id = ch.id();
   auto ref = cmd.id;
@@ -99,17 +118,14 @@ Reply LogicHost::cmd_gather(Worker& w, const Command& cmd, Channel& ch) {
             {{"ref", ref}, {"digits", std::move(r.digits)}, {"reason", std::move(r.reason)}});
   });
   if (!st) return st.error();
-  if (auto* prompt = a.object("prompt")) {
-    Args p(*prompt);
-    // The prompt's own play.done is not reported: gather.done is the outcome.
-    if (p.has("file")) {
-      if (auto ps = stage_file(id, p.text("file"), 1, 0, worker); !ps) {
-        switchboard_.stop_media(id);
-        return ps.error();
-      }
-    } else {
-      stage_text(id, p.text("text"), p.text("voice", "en"), 0, worker);
+  // The prompt's own play.done is not reported: gather.done is the outcome.
+  if (!prompt_file.empty()) {
+    if (auto ps = stage_file(id, prompt_file, 1, 0, worker); !ps) {
+      switchboard_.stop_media(id);  // cannot happen: the clip was loaded above and is cached
+      return ps.error();
     }
+  } else if (!prompt_text.empty()) {
+    stage_text(id, prompt_text, prompt_voice, 0, worker);
   }
   return ok();
 }

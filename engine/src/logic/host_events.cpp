@@ -29,11 +29,12 @@ void LogicHost::on_channel_event(const core::EventPtr& event) {
     if (auto it = originated_.find(id); it != originated_.end()) {
       auto program = std::move(it->second);
       originated_.erase(it);
+      // The address as it was requested: <driver>/<address>.
+      std::string address;
+      if (auto* ch = switchboard_.find(id)) address = ch->info().driver + "/" + ch->info().to;
       assign(id, program,
-             boost::json::object{{"type", "originate"},
-                                 {"address", event->data.contains("to") ? event->data.at("to")
-                                                                        : boost::json::value("")},
-                                 {"requested_by", "control"}});
+             boost::json::object{
+                 {"type", "originate"}, {"address", address}, {"requested_by", "control"}});
       return;
     }
     if (auto d = dials_.find(id); d != dials_.end()) {

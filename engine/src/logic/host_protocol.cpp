@@ -1,5 +1,7 @@
 // The protocol side of the host: authenticating processes, decoding their messages, answering
 // errors, and dispatching commands through one table.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "host_types.hpp"
@@ -26,6 +28,8 @@ void LogicHost::on_router(std::vector<zmq::message_t>& frames) {
       return;
     }
   }
+  // What an exited process sent just before it went is not a stranger's message.
+  if (std::find(departed_.begin(), departed_.end(), routing) != departed_.end()) return;
   // Before a valid hello only hello is heard.
   auto msg = decode_process_message(body, std::size_t(config_.logic.max_message_bytes));
   if (auto* hello = std::get_if<Hello>(&msg)) {

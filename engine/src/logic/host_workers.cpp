@@ -134,7 +134,11 @@ void LogicHost::on_process_exit(const std::string& wid, int code) {
   auto worker = std::move(it->second);
   workers_.erase(it);
   ++stats_.exits;
-  if (!worker->routing_id.empty()) routing_to_worker_.erase(worker->routing_id);
+  if (!worker->routing_id.empty()) {
+    routing_to_worker_.erase(worker->routing_id);
+    departed_.push_back(worker->routing_id);
+    if (departed_.size() > 1024) departed_.pop_front();
+  }
   auto& program = *programs_.at(worker->program().name);
   program.workers.erase(wid);
   bool expected = worker->retiring && worker->channels.empty();

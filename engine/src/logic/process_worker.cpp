@@ -1,9 +1,10 @@
+#include <spawn.h>
 #include <unistd.h>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
 #include <csignal>
+#include <system_error>
 #include <spdlog/spdlog.h>
 
 #include "worker.hpp"
@@ -31,7 +32,10 @@ ProcessWorker::ProcessWorker(std::string id, const config::Program& program, std
 }
 
 ProcessWorker::~ProcessWorker() {
-  if (process_ && process_->running()) kill();
+  // The non-throwing form: once async_wait has reaped the child, waitpid() fails with ECHILD,
+  // and the throwing running() would end the engine from a destructor.
+  boost::system::error_code ec;
+  if (process_ && process_->running(ec)) kill();
   if (process_) process_->detach();
 }
 
@@ -58,11 +62,26 @@ void ProcessWorker::spawn(boost::asio::io_context& io, const std::string& endpoi
   }
   for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
 
-  const auto& argv = program().command;
-  std::vector<std::string> args(argv.begin() + 1, argv.end());
-  process_ = std::make_unique<bp::basic_process<boost::asio::any_io_executor>>(
-      io.get_executor(), argv[0], args, bp::process_environment(env));
-  pid_ = process_->id();
+  // posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), then exec) rather than Boost.Process's
+  // launcher, whose fork() copies the engine's page tables and blocks the event loop until the
+  // child has exec'd (tests/bench spawn, sim_setup). Exec errors are still reported here. The
+  // child keeps fds 0-2 only, as before.
+  const auto& command = program().command;
+  std::vector<char*> argv, envp;
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, command[0].c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot run " + command[0]);
+  process_ =
+      std::make_unique<bp::basic_process<boost::asio::any_io_executor>>(io.get_executor(), pid);
+  pid_ = pid;
   std::string wid = id();
   process_->async_wait([on_exit, wid](boost::system::error_code ec, int code) {
     on_exit(wid, ec ? -1 : code);

@@ -1,5 +1,8 @@
 #include "proffer/logic/protocol.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -28,8 +31,15 @@ DecodeError bad(std::string message, std::optional<std::uint64_t> id = std::null
 ProcessMessage decode_hello(const json::object& o) {
   Hello h;
   auto* proto = o.if_contains("protocol");
-  if (!proto || !proto->is_int64()) return bad("hello needs an integer 'protocol'");
-  h.protocol = int(proto->as_int64());
+  if (!proto || !(proto->is_int64() || proto->is_uint64()))
+    return bad("hello needs an integer 'protocol'");
+  // Saturate rather than truncate: 2^32 + 1 is a version nobody speaks, not version 1.
+  if (proto->is_uint64()) {
+    h.protocol = std::numeric_limits<int>::max();
+  } else {
+    h.protocol = int(std::clamp<std::int64_t>(proto->as_int64(), std::numeric_limits<int>::min(),
+                                              std::numeric_limits<int>::max()));
+  }
   auto* token = read_string(o, "token");
   auto* worker = read_string(o, "worker");
   if (!token || !worker) return bad("hello needs string 'token' and 'worker'");

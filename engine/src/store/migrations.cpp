@@ -55,11 +55,11 @@ core::Result<int> user_version(sql::Database& db) {
 }
 
 core::Error too_new(const sql::Database& db, int found) {
-  return core::Error{
-      "store_schema_too_new",
-      "database " + db.path() + " has schema version " + std::to_string(found) +
-          ", newer than the latest this build knows (" + std::to_string(latest_schema_version()) +
-          "); run a newer Proffer or restore a backup made by this one"};
+  return core::Error{"store_schema_too_new",
+                     "database " + db.path() + " has schema version " + std::to_string(found) +
+                         ", newer than the latest this build knows (" +
+                         std::to_string(latest_schema_version()) +
+                         "); run a newer Proffer or restore a backup made by this one"};
 }
 
 core::Error step_failed(const Migration& m, const core::Error& cause) {

@@ -94,9 +94,7 @@ void Statement::reset() {
   bind_error_index_ = 0;
 }
 
-std::int64_t Statement::column_int64(int index) const {
-  return sqlite3_column_int64(stmt_, index);
-}
+std::int64_t Statement::column_int64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
 std::string Statement::column_text(int index) const {
   const unsigned char* text = sqlite3_column_text(stmt_, index);
@@ -125,16 +123,16 @@ core::Error Statement::error(std::string_view what) const {
 // ---- Database ----
 
 core::Result<Database> Database::open(const std::string& path, Mode mode) {
-  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   // Each connection is used by one thread at a time (the writer, or a reader under its mutex), so
   // SQLite's own per-connection mutex is not needed.
   flags |= SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    core::Error err = make_error("open " + path, db != nullptr ? sqlite3_errmsg(db)
-                                                                : sqlite3_errstr(rc));
+    core::Error err =
+        make_error("open " + path, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close_v2(db);
     return err;
   }

@@ -39,8 +39,8 @@ core::Status insert_cdr_row(sql::Database& db, const Cdr& c) {
   s.bind(11, c.billable_ms).bind(12, c.cause).bind(13, c.cause_name).bind(14, c.program);
   s.bind(15, c.instance).bind(16, c.variables);
   auto done = s.run();
-  if (!done) return core::Error{done.error().code, "insert cdr " + c.channel + ": " +
-                                                       done.error().message};
+  if (!done)
+    return core::Error{done.error().code, "insert cdr " + c.channel + ": " + done.error().message};
   return core::ok_status();
 }
 
@@ -126,9 +126,9 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 void Store::insert_cdr(Cdr cdr, std::function<void(core::Status)> done) {
-  impl_->writer->submit(WriteJob{
-      [cdr = std::move(cdr)](sql::Database& db) { return insert_cdr_row(db, cdr); },
-      std::move(done)});
+  impl_->writer->submit(
+      WriteJob{[cdr = std::move(cdr)](sql::Database& db) { return insert_cdr_row(db, cdr); },
+               std::move(done)});
 }
 
 void Store::flush() { impl_->writer->flush(); }

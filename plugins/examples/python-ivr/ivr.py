@@ -277,10 +277,12 @@ class Link:
         call.on_event(name, data)
 
     def on_reply(self, message):
-        pending = self.pending.get(message.get("id"))
-        if pending is None or not isinstance(message.get("ok"), bool):
-            log("warning", f"ignoring a reply nobody waits for: {message!r}")
+        if not isinstance(message.get("ok"), bool):
+            log("warning", f"ignoring a malformed reply: {message!r}")
             return
+        pending = self.pending.get(message.get("id"))
+        if pending is None:
+            return  # e.g. the reply to a command whose channel hung up meanwhile
         if not pending.reply.done():
             pending.reply.set_result(message)
 

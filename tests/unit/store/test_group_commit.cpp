@@ -68,8 +68,7 @@ class GroupCommitTest : public QObject {
     QCOMPARE(stats.failures, std::uint64_t{0});
     qInfo("%d writes in %llu transactions", kTotal,
           static_cast<unsigned long long>(stats.transactions));
-    QVERIFY2(stats.transactions < stats.writes / 10,
-             std::to_string(stats.transactions).c_str());
+    QVERIFY2(stats.transactions < stats.writes / 10, std::to_string(stats.transactions).c_str());
   }
 };
 

@@ -133,8 +133,7 @@ class MigrationsTest : public QObject {
     QCOMPARE(QString::fromStdString(store.error().code), QString("store_schema_too_new"));
     QVERIFY2(message.find("version " + std::to_string(newer)) != std::string::npos,
              message.c_str());
-    QVERIFY2(message.find("(" + std::to_string(known) + ")") != std::string::npos,
-             message.c_str());
+    QVERIFY2(message.find("(" + std::to_string(known) + ")") != std::string::npos, message.c_str());
     QCOMPARE(RawDb(o.path).number("PRAGMA user_version"), newer);  // left as found
   }
 

@@ -77,7 +77,7 @@ struct EngineConfig {
   std::string log_level = "info";   // trace debug info warn error
   std::string log_format = "auto";  // auto | text | json
   std::string store_path;           // default <state>/proffer.db
-  int store_commit_interval_ms = 5;
+  int store_commit_interval_ms = 0;
   std::string store_synchronous = "normal";  // normal | full
   std::string control_endpoint;              // default ipc://<state>/control.sock
   std::string events_endpoint;               // default ipc://<state>/events.sock

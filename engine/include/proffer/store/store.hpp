@@ -15,9 +15,9 @@ namespace proffer::store {
 
 // A call detail record: one per channel, written when the channel is gone.
 struct Cdr {
-  std::string channel;    // "ch-17"
-  std::string call;       // the call (group of bridged legs) it belonged to; equals channel if alone
-  std::string driver;     // "sim", "sip", ...
+  std::string channel;  // "ch-17"
+  std::string call;     // the call (group of bridged legs) it belonged to; equals channel if alone
+  std::string driver;   // "sim", "sip", ...
   std::string direction;  // "inbound" | "outbound"
   std::string line;
   std::string from;
@@ -34,21 +34,21 @@ struct Cdr {
 };
 
 struct StoreOptions {
-  std::string path;                                      // the database file
+  std::string path;  // the database file
   // Longest a write waits for company before its transaction starts. 0 (the default) commits
   // whatever is queued at once: company gathers by itself while the previous commit runs, and
   // measured (bench_store) waiting bought no throughput but cost every acknowledged write the
   // whole interval (p50 62 us -> 5.4 ms for a caller waiting on `done`).
   std::chrono::milliseconds commit_interval{0};
-  std::size_t max_batch = 1000;                          // writes per transaction at most
-  bool synchronous_full = false;                         // FULL instead of NORMAL
-  std::chrono::milliseconds busy_timeout{5000};          // how long to wait on another process's lock
+  std::size_t max_batch = 1000;                  // writes per transaction at most
+  bool synchronous_full = false;                 // FULL instead of NORMAL
+  std::chrono::milliseconds busy_timeout{5000};  // how long to wait on another process's lock
 };
 
 struct StoreStats {
-  std::uint64_t writes = 0;
-  std::uint64_t transactions = 0;
-  std::uint64_t failures = 0;
+  std::uint64_t writes = 0;        // writes committed
+  std::uint64_t transactions = 0;  // transactions committed (several writes each under load)
+  std::uint64_t failures = 0;      // writes that failed; their `done` got the error
 };
 
 class Store {
@@ -60,11 +60,15 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Queued for the writer; `done` (optional) runs on the writer thread once committed or failed.
+  // Keep `done` short (post elsewhere for real work): every write waits while it runs. A CDR whose
+  // channel is already stored is a no-op reported as ok, so a retried write never doubles.
   void insert_cdr(Cdr cdr, std::function<void(core::Status)> done = {});
-  // Waits until every write queued before the call has been committed.
+  // Waits until every write queued before the call has been committed and its `done` has run.
+  // Called from a `done` (the writer thread) it returns at once instead of waiting for itself.
   void flush();
 
-  // Reads on a connection of the caller's own (safe from any thread).
+  // Reads on the store's read connection (never the writer's), shared under a mutex: safe from any
+  // thread, and they see every write whose `done` has run.
   core::Result<std::vector<Cdr>> last_cdrs(std::size_t count) const;
   core::Result<std::int64_t> cdr_count() const;
   int schema_version() const;

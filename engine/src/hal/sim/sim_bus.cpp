@@ -131,7 +131,10 @@ void SimDriver::op_call(const boost::json::object& msg, std::string& ref) {
   FarEnd probe(io_, {}, line_name, script);
   if (!probe.set_audio(script.audio, audio_error)) throw BusError("bad_args", audio_error);
   if (line.in_use >= line.config.channels) {
-    reply({{"op", "refused"}, {"ref", ref}, {"cause", int(Cause::NoCircuitAvailable)}});
+    reply({{"op", "refused"},
+           {"ref", ref},
+           {"cause", int(Cause::NoCircuitAvailable)},
+           {"cause_name", core::cause_name(Cause::NoCircuitAvailable)}});
     return;
   }
   IncomingCall call{line_name, get_string(msg, "from"),

@@ -30,12 +30,17 @@ core::Status apply_option(FarEndScript& s, std::string_view key, std::string_vie
   } else if (key == "answer_delay") {
     if (!parse_int(value, s.answer_delay_ms)) return bad();
   } else if (key == "digits") {
+    if (value.find_first_not_of("0123456789*#ABCD") != std::string_view::npos) return bad();
     s.digits = value;
   } else if (key == "digits_delay") {
     if (!parse_int(value, s.digits_delay_ms)) return bad();
   } else if (key == "hangup_after") {
     if (!parse_int(value, s.hangup_after_ms)) return bad();
   } else if (key == "audio") {
+    // Checked here: a far end given a bad description would fall back to silence unnoticed.
+    if (value != "echo" && value != "silence" &&
+        (value.substr(0, 5) != "tone:" || !media::parse_tone(std::string(value.substr(5)))))
+      return bad();
     s.audio = value;
   } else {
     return core::Error{"bad_args", "unknown sim option '" + std::string(key) + "'"};
@@ -161,7 +166,9 @@ core::Status SimDriver::originate(ChannelId id, const OriginateRequest& request)
 
 void SimDriver::far_end_up(FarEnd& far) {
   far.up = true;
-  if (far.controlled) notify(far, "answered");
+  // The controller playing this far end hears of the answer: for a call it placed, the engine
+  // answered; for an incoming one, its own answer took effect. notify() skips the unplayed.
+  notify(far, "answered");
   run_script_after_answer(far);
 }
 

@@ -3,10 +3,14 @@
 //
 // A Task is lazy: calling a coroutine that returns Task<T> only creates its frame; `co_await task`
 // starts it on the awaiting thread and resumes the awaiter when it finishes. The result (or the
-// exception that escaped) is handed to the awaiter. Finishing transfers control straight to the
-// awaiter (symmetric transfer), so long chains of awaits do not grow the stack. Destroying a Task
-// destroys its frame, including every Task it is suspended in, which is how the SDK tears down
-// calls still in progress when the App goes away.
+// exception that escaped) is handed to the awaiter. Destroying a Task destroys its frame, including
+// every Task it is suspended in, which is how the SDK tears down calls still in progress when the
+// App goes away.
+//
+// The awaiter starts the task from await_suspend and, if the task finishes before suspending,
+// continues without suspending at all. Plain symmetric transfer would be simpler, but GCC 12 makes
+// it a real tail call only at -O2 without sanitizers; in Debug or ASan builds a loop over tasks
+// that finish at once would grow the stack until it overflows.
 //
 // Rules for coroutine functions:
 // - Take parameters by value. A reference or string_view parameter dangles as soon as the
@@ -36,15 +40,29 @@ class PromiseBase {
     bool await_ready() const noexcept { return false; }
     template <typename Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
-      std::coroutine_handle<> next = static_cast<PromiseBase&>(self.promise()).continuation_;
-      return next ? next : std::noop_coroutine();
+      PromiseBase& promise = self.promise();
+      if (promise.starting_) {
+        // Finished inside start(): return there, which lets the awaiter go on without resuming.
+        promise.finished_while_starting_ = true;
+        return std::noop_coroutine();
+      }
+      return promise.continuation_ ? promise.continuation_ : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
   FinalAwaiter final_suspend() const noexcept { return {}; }
 
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-  void set_continuation(std::coroutine_handle<> awaiting) noexcept { continuation_ = awaiting; }
+
+  // Runs the task until it first suspends or finishes. Returns true if it suspended, in which
+  // case `awaiting` is resumed when it finishes; false if it is already done.
+  bool start(std::coroutine_handle<> self, std::coroutine_handle<> awaiting) {
+    continuation_ = awaiting;
+    starting_ = true;
+    self.resume();
+    starting_ = false;
+    return !finished_while_starting_;
+  }
 
  protected:
   void rethrow_if_failed() const {
@@ -54,6 +72,8 @@ class PromiseBase {
  private:
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
+  bool starting_ = false;
+  bool finished_while_starting_ = false;
 };
 
 template <typename T>
@@ -111,9 +131,8 @@ class [[nodiscard]] Task {
     struct Awaiter {
       handle_type handle;
       bool await_ready() const noexcept { return !handle || handle.done(); }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-        handle.promise().set_continuation(awaiting);
-        return handle;
+      bool await_suspend(std::coroutine_handle<> awaiting) {
+        return handle.promise().start(handle, awaiting);
       }
       T await_resume() {
         if (!handle) throw std::logic_error("proffer::sdk::Task: awaiting an empty task");
