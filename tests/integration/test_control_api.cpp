@@ -6,6 +6,14 @@
 #include "engine_harness.hpp"
 
 namespace json = boost::json;
+
+// QCOMPARE on std::string shows the values when they differ.
+namespace QTest {
+template <>
+char* toString(const std::string& s) {
+  return qstrdup(s.c_str());
+}
+}  // namespace QTest
 using proffer::test::EngineOptions;
 using proffer::test::EngineProcess;
 using proffer::test::EventListener;
@@ -130,7 +138,8 @@ class ControlApi : public QObject {
     // The IVR process is up before calls are placed.
     QVERIFY(proffer::test::wait_until(
         [&] {
-          auto ws = engine().logic().if_contains("workers");
+          auto logic = engine().logic();
+          auto* ws = logic.if_contains("workers");
           return ws && ws->is_array() && !ws->as_array().empty() &&
                  text(ws->as_array()[0].as_object(), "state") == "ready";
         },

@@ -9,6 +9,14 @@
 #include "fake_logic.hpp"
 
 namespace json = boost::json;
+
+// QCOMPARE on std::string shows the values when they differ.
+namespace QTest {
+template <>
+char* toString(const std::string& s) {
+  return qstrdup(s.c_str());
+}
+}  // namespace QTest
 using proffer::test::EngineOptions;
 using proffer::test::EngineProcess;
 using proffer::test::SimCall;
@@ -35,6 +43,7 @@ channels = 10
 
 [logic]
 heartbeat_misses = 60
+start_timeout_ms = 600000
 
 )" + proffer::test::fake::fake_program_toml("fake", env_dir, "max_processes = 1\n") +
          R"(

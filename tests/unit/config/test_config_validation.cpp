@@ -252,7 +252,7 @@ class ConfigValidation : public QObject {
     QCOMPARE(c.drain_grace_s, 30);
     QCOMPARE(c.log_level, std::string("info"));
     QCOMPARE(c.log_format, std::string("auto"));
-    QCOMPARE(c.store_commit_interval_ms, 5);
+    QCOMPARE(c.store_commit_interval_ms, d.store_commit_interval_ms);
     QCOMPARE(c.store_synchronous, std::string("normal"));
     QVERIFY(c.sim.enabled);
     QCOMPARE(c.sim.far_end, std::string("answer"));
@@ -293,6 +293,28 @@ class ConfigValidation : public QObject {
     QVERIFY(c.sim.bus_endpoint.empty());
     QCOMPARE(d.sim.lines.size(), c.sim.lines.size());
     QCOMPARE(d.logic.programs.size(), c.logic.programs.size());
+  }
+
+  void embeddedTextAgreesWithTheStructDefaults() {
+    // Two places state the defaults (config.hpp and the embedded TOML); they must not drift.
+    const EngineConfig s;
+    const EngineConfig d = default_config();
+    QCOMPARE(d.state_dir, s.state_dir);
+    QCOMPARE(d.drain_grace_s, s.drain_grace_s);
+    QCOMPARE(d.max_channels, s.max_channels);
+    QCOMPARE(d.log_level, s.log_level);
+    QCOMPARE(d.log_format, s.log_format);
+    QCOMPARE(d.store_commit_interval_ms, s.store_commit_interval_ms);
+    QCOMPARE(d.store_synchronous, s.store_synchronous);
+    QCOMPARE(d.sim.enabled, s.sim.enabled);
+    QCOMPARE(d.sim.far_end, s.sim.far_end);
+    QCOMPARE(d.sim.answer_delay_ms, s.sim.answer_delay_ms);
+    QCOMPARE(d.sim.audio, s.sim.audio);
+    QCOMPARE(d.logic.heartbeat_ms, s.logic.heartbeat_ms);
+    QCOMPARE(d.logic.heartbeat_misses, s.logic.heartbeat_misses);
+    QCOMPARE(d.logic.max_message_bytes, s.logic.max_message_bytes);
+    QCOMPARE(d.logic.restart_backoff_min_ms, s.logic.restart_backoff_min_ms);
+    QCOMPARE(d.logic.restart_backoff_max_ms, s.logic.restart_backoff_max_ms);
   }
 
   void embeddedDefaultsTextParses() {
