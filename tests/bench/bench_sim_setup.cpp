@@ -26,6 +26,7 @@ constexpr const char* kBench = "sim_setup";
 struct Run {
   double calls_per_s = 0;
   double cpu_pct = 0;
+  double ticks_pct = 0;  // media ticks that ran, in % of those due over the phase
   int refused = 0;
   std::vector<double> latency_ms;  // call op sent -> hangup event
 };
@@ -36,6 +37,16 @@ Run drive(Engine& engine, const std::string& line, int warmup, int measured, int
   const int total = warmup + measured;
   int sent = 0, done = 0, inflight = 0;
   Run run;
+  // The media tick (every 20 ms) shares the event loop: how many ran over the whole phase tells
+  // whether call set-up stalls the loop (what live calls' audio would feel).
+  auto ticks = [&](const char* key) -> long long {
+    auto st = engine.request("status", {});
+    if (!st || !st->is_object()) return -1;
+    auto* v = st->as_object().if_contains(key);
+    return v ? v->to_number<long long>() : -1;
+  };
+  const long long ticks0 = ticks("media_ticks"), late0 = ticks("media_late_ticks");
+  const std::int64_t phase0 = now_ns();
   std::map<std::string, std::int64_t> started;
   std::int64_t t_start = 0;
   long long cpu_start = 0, child_cpu_start = 0;
@@ -90,6 +101,11 @@ Run drive(Engine& engine, const std::string& line, int warmup, int measured, int
                run.cpu_pct * 10.0 * seconds / measured, child_ms / measured);
   // With a full window of calls in flight this is mostly queueing (in flight / rate): stderr only.
   describe("call op -> hangup event", run.latency_ms, "ms");
+  const double phase_s = double(now_ns() - phase0) / 1e9;
+  const long long ran = ticks("media_ticks") - ticks0;
+  run.ticks_pct = std::min(100.0, 100.0 * double(ran) / (phase_s * 50));
+  std::fprintf(stderr, "  media ticks over the phase: %lld of %.0f due, %lld late\n", ran,
+               phase_s * 50, ticks("media_late_ticks") - late0);
   return run;
 }
 
@@ -144,10 +160,12 @@ int main(int argc, char** argv) {
   if (pool_calls) {
     emit(kBench, "pool_calls_per_s", pool.calls_per_s, "1/s");
     emit(kBench, "engine_cpu_pct_pool", pool.cpu_pct, "% of one core");
+    emit(kBench, "media_ticks_pct_pool", pool.ticks_pct, "% of 20 ms ticks due that ran");
   }
   if (per_call_calls) {
     emit(kBench, "per_call_calls_per_s", per_call.calls_per_s, "1/s");
     emit(kBench, "engine_cpu_pct_per_call", per_call.cpu_pct, "% of one core");
+    emit(kBench, "media_ticks_pct_per_call", per_call.ticks_pct, "% of 20 ms ticks due that ran");
   }
   if (pool.refused + per_call.refused > 0)
     std::fprintf(stderr, "sim_setup: %d calls refused\n", pool.refused + per_call.refused);

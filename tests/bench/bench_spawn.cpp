@@ -17,10 +17,20 @@
 // process has gone and, for warm, two idle spares are ready — so each cold call spawns and each
 // warm call finds a spare. Warm-up calls first, then the measured ones.
 //
+// Baseline, in the same run (a probe after each warm call): the bench itself posix_spawn()s this
+// binary in `--probe` mode, which connects a DEALER to a bare ROUTER in the bench and sends one
+// message: from right before posix_spawn() to that message's arrival (baseline_*), and to the
+// probe's main() (baseline_exec_*). That is what starting this program costs with no engine —
+// the same binary, the same shared libraries (libzmq and its dependencies) as the cold calls.
+//
 //   bench_spawn [calls-per-kind]     default 200 (plus 10 warm-up each)
+#include <spawn.h>
+
 #include <map>
 
 #include "bench_util.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -62,10 +72,42 @@ std::pair<std::int64_t, std::string> one_call(Engine& engine, const std::string&
   engine.fail("call " + ref + " did not end within 10 s");
 }
 
+// --probe ENDPOINT: say when main() was entered, over ZeroMQ, and leave.
+int probe_main(std::int64_t main_ns, const char* endpoint) {
+  zmq::context_t ctx{1};
+  zmq::socket_t dealer{ctx, zmq::socket_type::dealer};
+  dealer.set(zmq::sockopt::linger, 1000);
+  dealer.connect(endpoint);
+  std::string body = std::to_string(main_ns);
+  dealer.send(zmq::buffer(body), zmq::send_flags::none);
+  return 0;
+}
+
+// One baseline sample: (spawn -> main() entered, spawn -> first message received), in ms.
+std::pair<double, double> probe(zmq::socket_t& router, const std::string& endpoint) {
+  std::string self = self_exe();
+  std::vector<char*> argv{const_cast<char*>(self.c_str()), const_cast<char*>("--probe"),
+                          const_cast<char*>(endpoint.c_str()), nullptr};
+  pid_t pid = 0;
+  std::int64_t t0 = now_ns();
+  if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+    die("posix_spawn failed");
+  zmq::message_t routing, body;
+  zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(5000)) <= 0) die("the probe did not call");
+  if (!router.recv(routing) || !router.recv(body)) die("probe: recv failed");
+  std::int64_t t1 = now_ns();
+  waitpid(pid, nullptr, 0);
+  std::int64_t main_ns = std::atoll(body.to_string().c_str());
+  return {double(main_ns - t0) / 1e6, double(t1 - t0) / 1e6};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "--logic") return logic_answer_hangup(now_ns());
+  const std::int64_t main_ns = now_ns();
+  if (argc > 1 && std::string(argv[1]) == "--logic") return logic_answer_hangup(main_ns);
+  if (argc > 2 && std::string(argv[1]) == "--probe") return probe_main(main_ns, argv[2]);
 
   const int calls = argc > 1 ? std::max(10, std::atoi(argv[1])) : 200;
   const int warmup = 10;
@@ -86,16 +128,32 @@ int main(int argc, char** argv) {
   auto settled_warm = [&] {
     return engine.workers("warm") == 2 && engine.workers("warm", "ready", true) == 2;
   };
+  zmq::context_t probe_ctx{1};
+  zmq::socket_t probe_router{probe_ctx, zmq::socket_type::router};
+  probe_router.set(zmq::sockopt::linger, 0);
+  std::string probe_endpoint = "ipc://" + (dir / "probe.sock");
+  probe_router.bind(probe_endpoint);
+
   std::vector<std::pair<std::int64_t, std::string>> cold, warm;
+  std::vector<double> base_exec, base_total;
   std::fprintf(stderr, "spawn: %d + %d warm-up calls of each kind, alternating\n", calls, warmup);
+  // Each call starts on a settled engine: no process of the previous calls still leaving, the
+  // warm program's two spares idle and ready.
+  auto settle = [&] {
+    if (!Engine::wait_until([&] { return settled_cold() && settled_warm(); }, 5000))
+      engine.fail("the logic processes did not settle");
+  };
   for (int i = 0; i < warmup + calls; ++i) {
-    if (!Engine::wait_until(settled_cold, 5000)) engine.fail("the cold program did not settle");
+    settle();
     auto c = one_call(engine, "cold", i);
-    if (!Engine::wait_until(settled_warm, 5000)) engine.fail("the warm spares did not settle");
+    settle();
     auto w = one_call(engine, "warm", i);
+    auto [b_exec, b_total] = probe(probe_router, probe_endpoint);
     if (i >= warmup) {
       cold.push_back(c);
       warm.push_back(w);
+      base_exec.push_back(b_exec);
+      base_total.push_back(b_total);
     }
   }
   engine.stop();
@@ -120,6 +178,8 @@ int main(int argc, char** argv) {
   describe("cold: call -> main() entered", cold_to_main, "ms");
   describe("cold: main() -> offer received", cold_main_to_offer, "ms");
   describe("warm: call -> first command", warm_total, "ms");
+  describe("baseline: spawn -> main()", base_exec, "ms");
+  describe("baseline: spawn -> 1st message", base_total, "ms");
 
   emit(kBench, "p50_ms", percentile(cold_total, 50), kUnit);
   emit(kBench, "p99_ms", percentile(cold_total, 99), kUnit);
@@ -130,5 +190,9 @@ int main(int argc, char** argv) {
   emit(kBench, "exec_p50_ms", percentile(cold_to_main, 50), "ms (call op sent -> main() entered)");
   emit(kBench, "handshake_p50_ms", percentile(cold_main_to_offer, 50),
        "ms (main() entered -> channel.offer received)");
+  emit(kBench, "baseline_p50_ms", percentile(base_total, 50),
+       "ms (posix_spawn by the bench -> first ZeroMQ message from the new process)");
+  emit(kBench, "baseline_exec_p50_ms", percentile(base_exec, 50),
+       "ms (posix_spawn by the bench -> main() entered)");
   return 0;
 }

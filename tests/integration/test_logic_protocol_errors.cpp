@@ -523,6 +523,7 @@ class LogicProtocolErrors : public QObject {
     sim.call(SimCall{.ref = "c1", .line = "pstn1", .from = "+4930111", .to = "+15550199"});
     auto offer = peer->wait_event("channel.offer", {}, 10000);
     QVERIFY2(offer, qPrintable(engine_->stderr_text()));
+    const std::string inbound = text(*offer, "channel");
     const auto& data = offer->at("data").as_object();
     const auto& trigger = data.at("trigger").as_object();
     QCOMPARE(text(trigger, "type"), std::string("inbound"));
@@ -552,7 +553,7 @@ class LogicProtocolErrors : public QObject {
     QCOMPARE(text(c2, "direction"), std::string("outbound"));
     QCOMPARE(text(c2, "state"), std::string("up"));
     // Both are ours until we hang them up.
-    for (const auto& c : {text(*offer, "channel"), sim.at("c1").channel}) {
+    for (const auto& c : {text(*offer, "channel"), inbound}) {
       auto m = peer->wait_reply(peer->cmd(c, "hangup"));
       QVERIFY2(reply_ok(m), show(m));
       QVERIFY2(peer->wait_event("hangup", c), c.c_str());

@@ -91,18 +91,19 @@ void MediaSession::process_inbound(const media::Frame& heard,
 }
 
 void MediaSession::produce(media::Frame& out, bool bridged) {
+  std::function<void(MediaEnd)> finished;
   if (!bridged) {
     out.clear();
-    while (!queue_.empty()) {
-      if (queue_.front().source->read(out)) break;
-      auto item = std::move(queue_.front());
+    // The finished source already wrote its tail into `out`; the next one starts next tick.
+    if (!queue_.empty() && !queue_.front().source->read(out)) {
+      finished = std::move(queue_.front().done);
       queue_.pop_front();
-      if (item.done) item.done(MediaEnd::Finished);
-      // The finished source already wrote its tail into `out`; the next one starts next tick.
-      break;
     }
   }
   if (dtmf_out_.active()) dtmf_out_.generate(out);
+  // Last, touching nothing after it: `finished` may hang the channel up (a fallback prompt
+  // does), which destroys this session.
+  if (finished) finished(MediaEnd::Finished);
 }
 
 void MediaSession::advance_timers() {

@@ -58,6 +58,8 @@ void Switchboard::tick() {
       }
     }
     e->media->produce(out, bridged);
+    e = entry(id);  // the end of a play may have hung the channel up
+    if (!e) continue;
     e->driver->write_frame(id, out);
     if (auto* again = entry(id)) again->media->advance_timers();
   }

@@ -113,9 +113,11 @@ core::Status LogicHost::assign(ChannelId id, const std::string& name,
 
 Worker* LogicHost::pick_worker(Program& program) {
   Worker* best = nullptr;
-  for (const auto& wid : program.workers) {
-    auto* w = workers_.at(wid).get();
-    if (!w->has_room()) continue;
+  // workers_ is in id order like program.workers; filtering it by program avoids a string-keyed
+  // lookup per worker on this hot path (per_call programs hold many workers).
+  for (const auto& [wid, wp] : workers_) {
+    auto* w = wp.get();
+    if (&w->program() != &program.cfg || !w->has_room()) continue;
     // Least loaded first: spreads calls and keeps a crash's blast radius small.
     if (!best || w->channels.size() < best->channels.size()) best = w;
   }

@@ -28,15 +28,16 @@ void LogicHost::on_router(std::vector<zmq::message_t>& frames) {
       return;
     }
   }
-  // What an exited process sent just before it went is not a stranger's message.
-  if (std::find(departed_.begin(), departed_.end(), routing) != departed_.end()) return;
   // Before a valid hello only hello is heard.
   auto msg = decode_process_message(body, std::size_t(config_.logic.max_message_bytes));
   if (auto* hello = std::get_if<Hello>(&msg)) {
     on_hello(routing, *hello);
     return;
   }
-  ++stats_.protocol_errors;
+  // What a process sent just before it exited (`bye`, a `pong`) can be read after the exit: it
+  // is answered like a stranger's message, but it is no protocol error.
+  if (std::find(departed_.begin(), departed_.end(), routing) == departed_.end())
+    ++stats_.protocol_errors;
   if (auto* err = std::get_if<DecodeError>(&msg)) {
     router_send(routing, encode_error(err->code, err->message, err->id));
     return;

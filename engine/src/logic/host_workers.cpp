@@ -21,11 +21,14 @@ std::string make_token() {
   return t;
 }
 
+// Filters all workers by program instead of looking each of the program's ids up: no string
+// compares on the dispatch path.
 int live_count(const std::map<std::string, std::unique_ptr<Worker>, std::less<>>& workers,
-               const std::set<std::string>& ids, bool idle_only) {
+               const config::Program& program, bool idle_only) {
   int n = 0;
-  for (const auto& id : ids) {
-    const auto& w = *workers.at(id);
+  for (const auto& [id, wp] : workers) {
+    const auto& w = *wp;
+    if (&w.program() != &program) continue;
     if (w.state == WorkerState::Dead || w.state == WorkerState::Draining || w.retiring) continue;
     if (idle_only && !w.channels.empty()) continue;
     ++n;
@@ -65,7 +68,7 @@ Worker* LogicHost::spawn(Program& program) {
     w->spawn(io_, config_.logic.endpoint,
              [this](const std::string& wid, int code) { on_process_exit(wid, code); });
     auto* raw = w.get();
-    spdlog::debug("logic: spawned {} (pid {})", id, raw->pid());
+    spdlog::debug("logic: starting {}", id);  // its pid is known once the spawner has run it
     workers_[id] = std::move(w);
     program.workers.insert(id);
     ++stats_.spawned;
@@ -90,17 +93,18 @@ void LogicHost::retire(Worker& w) {
 void LogicHost::replenish(Program& program) {
   if (stopping_ || program.restart_scheduled) return;
   const auto& cfg = program.cfg;
-  int live = live_count(workers_, program.workers, false);
+  int live = live_count(workers_, program.cfg, false);
   int want = cfg.min_processes;
   if (cfg.is_plugin()) want = std::max(want, 1);
   if (cfg.policy == "per_call" && !cfg.is_plugin()) {
     // Warm spares: idle processes that have said hello, so a call never waits for a spawn.
-    int idle = live_count(workers_, program.workers, true);
+    int idle = live_count(workers_, program.cfg, true);
     want = live - idle + std::max(cfg.spare, int(program.pending.size()));
   } else if (!program.pending.empty()) {
     int room = 0;
-    for (const auto& id : program.workers) {
-      const auto& w = *workers_.at(id);
+    for (const auto& [id, wp] : workers_) {
+      const auto& w = *wp;
+      if (&w.program() != &cfg) continue;
       if (w.state == WorkerState::Starting) room += w.capacity;
       else if (w.has_room()) room += w.capacity - int(w.channels.size());
     }

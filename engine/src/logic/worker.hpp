@@ -63,7 +63,8 @@ class ProcessWorker final : public Worker {
                 RouterSend send);
   ~ProcessWorker() override;
 
-  // Spawns the program with the protocol's environment. Throws std::system_error on failure.
+  // Starts the program with the protocol's environment, off the event loop: pid() is 0 until it
+  // has started. A program that cannot be run is reported through `on_exit` (code -1).
   void spawn(boost::asio::io_context& io, const std::string& endpoint, ExitHandler on_exit);
 
   bool is_process() const override { return true; }
@@ -77,6 +78,8 @@ class ProcessWorker final : public Worker {
   std::string token_;
   RouterSend router_send_;
   int pid_ = 0;
+  bool kill_requested_ = false;  // kill() came before the pid
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for the spawner's answer
   std::unique_ptr<boost::process::v2::basic_process<boost::asio::any_io_executor>> process_;
 };
 

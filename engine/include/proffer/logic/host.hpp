@@ -139,7 +139,7 @@ class LogicHost {
   std::map<std::string, std::unique_ptr<Worker>, std::less<>> workers_;
   std::unordered_map<std::string, std::string> routing_to_worker_;
   // Routing ids of processes that have exited, newest last (at most 1024): their last messages
-  // (`bye`, a `pong`) can be read after the exit and are dropped, not taken as protocol errors.
+  // (`bye`, a `pong`) can be read after the exit and are not counted as protocol errors.
   std::deque<std::string> departed_;
   std::unordered_map<core::ChannelId, std::string> owner_;  // channel -> worker id
   std::unordered_map<core::ChannelId, std::unique_ptr<Dial>> dials_;  // leg -> dial
