@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QString>
+#include <QTest>
 #include <boost/json.hpp>
 #include <chrono>
 #include <functional>
@@ -17,6 +18,14 @@
 #include <zmq.hpp>
 
 #include "engine_harness.hpp"
+
+// QCOMPARE on std::string shows the values when they differ.
+namespace QTest {
+template <>
+char* toString(const std::string& s) {
+  return qstrdup(s.c_str());
+}
+}  // namespace QTest
 
 namespace proffer::test::fake {
 

@@ -12,13 +12,6 @@
 
 namespace json = boost::json;
 
-// QCOMPARE on std::string shows the values when they differ.
-namespace QTest {
-template <>
-char* toString(const std::string& s) {
-  return qstrdup(s.c_str());
-}
-}  // namespace QTest
 using proffer::test::EngineOptions;
 using proffer::test::EngineProcess;
 using proffer::test::SimCall;

@@ -9,7 +9,7 @@
 namespace proffer::core {
 namespace {
 
-constexpr std::array<std::pair<Cause, std::string_view>, 26> kNames{{
+constexpr std::array<std::pair<Cause, std::string_view>, 24> kNames{{
     {Cause::None, "NONE"},
     {Cause::UnallocatedNumber, "UNALLOCATED_NUMBER"},
     {Cause::NoRouteDestination, "NO_ROUTE_DESTINATION"},
@@ -34,8 +34,6 @@ constexpr std::array<std::pair<Cause, std::string_view>, 26> kNames{{
     {Cause::RecoveryOnTimerExpiry, "RECOVERY_ON_TIMER_EXPIRE"},
     {Cause::ProtocolError, "PROTOCOL_ERROR"},
     {Cause::Interworking, "INTERWORKING"},
-    {Cause::NoAnswer, "NO_ANSWER"},
-    {Cause::CallRejected, "CALL_REJECTED"},
 }};
 
 }  // namespace
