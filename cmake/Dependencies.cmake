@@ -15,3 +15,15 @@ pkg_check_modules(ESPEAKNG REQUIRED IMPORTED_TARGET espeak-ng)
 if(PROFFER_BUILD_TESTS)
   find_package(Qt6 REQUIRED COMPONENTS Core Test)
 endif()
+pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua)
+pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)
+find_package(OpenSSL REQUIRED)
+# libphonenumber: headers unpacked by tools/bootstrap from Debian's -dev package (see there why),
+# the library from Debian's runtime package.
+find_path(PHONENUMBER_INCLUDE_DIR phonenumbers/phonenumberutil.h
+          PATHS /opt/proffer-deps/libphonenumber/usr/include REQUIRED)
+find_library(PHONENUMBER_LIBRARY NAMES phonenumber libphonenumber.so.8 REQUIRED)
+find_library(PROTOBUF_LIBRARY NAMES protobuf REQUIRED)
+add_library(proffer_phonenumber INTERFACE)
+target_include_directories(proffer_phonenumber SYSTEM INTERFACE ${PHONENUMBER_INCLUDE_DIR})
+target_link_libraries(proffer_phonenumber INTERFACE ${PHONENUMBER_LIBRARY} ${PROTOBUF_LIBRARY})

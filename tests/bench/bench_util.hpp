@@ -312,7 +312,8 @@ inline std::string config_head(const TempDir& dir, const std::vector<std::string
                   "\"\nmax_channels = 5000\ndrain_grace_s = 1\n\n"
                   "[log]\nlevel = \"info\"\nformat = \"text\"\n\n"
                   "[sim]\nenabled = true\nfar_end = \"answer\"\nanswer_delay_ms = 0\n"
-                  "audio = \"silence\"\n\n";
+                  "audio = \"silence\"\n\n"
+                  "[sip]\nenabled = false\n\n";
   int n = 0;
   for (const auto& l : lines) {
     t += "[[sim.lines]]\nname = \"" + l + "\"\nkind = \"pstn\"\nnumber = \"+1555010" +

@@ -148,10 +148,12 @@ std::string EngineProcess::compose_config(const EngineOptions& options) {
       {"log", "level", "\"" + options.log_level + "\""},
       {"log", "format", "\"text\""},
       {"sim", "answer_delay_ms", "100"},
+      // Tests run side by side: SIP listens only where a test asks for it with its own [sip].
+      {"sip", "enabled", "false"},
   };
   auto lines = split_lines(options.toml);
   std::vector<std::string> missing_tables;
-  for (const char* table : {"engine", "log", "sim"}) {
+  for (const char* table : {"engine", "log", "sim", "sip"}) {
     // Where the caller's [table] section is, if any.
     std::size_t begin = lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -161,6 +163,7 @@ std::string EngineProcess::compose_config(const EngineOptions& options) {
         break;
       }
     }
+    if (std::string_view(table) == "sip" && begin < lines.size()) continue;
     std::vector<std::string> add;
     std::size_t end = lines.size();
     if (begin < lines.size()) {

@@ -104,7 +104,7 @@ core::Status Engine::Impl::start() {
   switchboard = std::make_unique<hal::Switchboard>(io, bus, cfg.max_channels);
   hal::DriverRegistry registry;
   hal::register_drivers(registry);
-  hal::DriverContext dctx{io};
+  hal::DriverContext dctx{io, store.get()};
   for (const auto& [name, factory] : registry.all()) {
     if (auto st = switchboard->add_driver(factory(dctx), cfg); !st) return st;
   }

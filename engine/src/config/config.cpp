@@ -175,6 +175,7 @@ EngineConfig parse_config(const std::string& toml_text, const std::string& sourc
   TableReader r(root, "");
   read_engine(r, c);
   read_sim(r, c.sim);
+  read_sip(r, c.sip);
   read_logic(r, c.logic);
   r.finish();
   for (std::size_t i = 0; i < c.logic.routes.size(); ++i) {
@@ -231,6 +232,7 @@ EngineConfig default_config() {
     TableReader r(root, "");
     read_engine(r, c);
     read_sim(r, c.sim);
+    read_sip(r, c.sip);
     read_logic(r, c.logic);
     r.finish();
     return c;

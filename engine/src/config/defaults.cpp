@@ -46,6 +46,35 @@ kind = "voip"
 number = "shop-voip-1"
 channels = 100
 
+# SIP: calls from phones, gateways and carrier trunks (docs/operations.md lists every key).
+# With these defaults `sipp -sn uac -i 127.0.0.1 127.0.0.1:5060` reaches the example IVR.
+[sip]
+enabled = true
+listen = "127.0.0.1:5060"   # UDP and TCP
+transports = ["udp", "tcp"]
+media_ip = "127.0.0.1"
+rtp_port_min = 20000
+rtp_port_max = 29999
+rtp_timeout_s = 30
+session_timer_s = 1800
+codecs = ["PCMU", "PCMA", "opus"]
+region = "US"
+realm = "proffer"
+
+# A trunk to the PSTN:
+# [[sip.trunks]]
+# name = "carrier"
+# proxy = "gw.example.net:5060"
+# username = "shop"
+# password = "secret"
+# caller_id = "+15550100"
+# register = true
+#
+# An agent phone that may register as sip:agent1@<listen>:
+# [[sip.users]]
+# name = "agent1"
+# password = "change-me"
+
 [logic]
 heartbeat_ms = 1000
 heartbeat_misses = 3

@@ -44,4 +44,8 @@ class TableReader {
   std::set<std::string, std::less<>> seen_;
 };
 
+struct SipConfig;
+// Section readers living in files of their own.
+void read_sip(TableReader& root, SipConfig& sip);
+
 }  // namespace proffer::config

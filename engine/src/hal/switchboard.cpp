@@ -184,6 +184,25 @@ void Switchboard::on_dtmf(ChannelId id, char d) {
   if (auto* e = entry(id)) digit(*e, d);
 }
 
+void Switchboard::on_hold(ChannelId id, bool held) {
+  if (auto* e = entry(id)) publish(held ? "channel.hold" : "channel.unhold", *e->channel);
+}
+
+void Switchboard::on_media_report(ChannelId id, const MediaReport& r) {
+  auto* e = entry(id);
+  if (!e) return;
+  boost::json::object data{{"codec", r.codec},
+                           {"packets_sent", r.packets_sent},
+                           {"packets_received", r.packets_received},
+                           {"lost", r.lost},
+                           {"fraction_lost", r.fraction_lost},
+                           {"jitter_ms", r.jitter_ms},
+                           {"final", r.final}};
+  if (r.remote_fraction_lost >= 0) data["remote_fraction_lost"] = r.remote_fraction_lost;
+  if (r.remote_jitter_ms >= 0) data["remote_jitter_ms"] = r.remote_jitter_ms;
+  publish("channel.media", *e->channel, std::move(data));
+}
+
 void Switchboard::digit(Entry& e, char d) {
   boost::json::object data;
   data["digit"] = std::string(1, d);

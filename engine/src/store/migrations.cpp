@@ -37,6 +37,15 @@ constexpr std::array kMigrations = {
       -- "The latest CDRs" and time-range exports read by end time.
       CREATE INDEX cdr_end_ms ON cdr (end_ms);
     )sql"},
+    Migration{2, "sip users", R"sql(
+      -- Agent phones that may register. HA1 only: the password is never stored.
+      CREATE TABLE sip_user (
+        name         TEXT NOT NULL PRIMARY KEY CHECK (name <> ''),
+        realm        TEXT NOT NULL,
+        ha1          TEXT NOT NULL CHECK (length(ha1) = 32),
+        display_name TEXT NOT NULL DEFAULT ''
+      ) STRICT;
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

@@ -8,6 +8,7 @@
 
 #include "migrations.hpp"
 #include "sqlite.hpp"
+#include "store_impl.hpp"
 #include "writer.hpp"
 
 namespace proffer::store {
@@ -86,19 +87,6 @@ core::Status configure_writer(sql::Database& db, const StoreOptions& options) {
 
 }  // namespace
 
-struct Store::Impl {
-  StoreOptions options;
-  int version = 0;
-  // One read connection per Store, shared under a mutex: reads here are short (dashboards, the
-  // control API), and a pool would buy little on two cores. WAL lets it read while the writer
-  // writes.
-  mutable std::mutex read_mu;
-  mutable sql::Database reader;
-  std::unique_ptr<Writer> writer;  // last: destroyed first, draining before the reader goes
-
-  Impl(StoreOptions o, int v, sql::Database r)
-      : options(std::move(o)), version(v), reader(std::move(r)) {}
-};
 
 core::Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (options.path.empty() || options.path == ":memory:") {

@@ -27,6 +27,49 @@ struct SimConfig {
   std::vector<SimLine> lines;
 };
 
+// A SIP trunk: the way to the PSTN through a gateway or carrier.
+struct SipTrunk {
+  std::string name;
+  std::string proxy;      // "host[:port]" of the gateway; also how its inbound calls are told apart
+  std::string transport = "udp";  // udp | tcp | tls
+  std::string username;   // digest credentials for challenges and registration
+  std::string password;
+  std::string caller_id;  // presented on outbound calls when the call logic gives none
+  std::string region;     // default region for numbers without a country code ("" = sip.region)
+  bool register_ = false; // register with the trunk (some carriers require it)
+  int register_expires_s = 3600;
+};
+
+// A user allowed to register with the engine (an agent phone).
+struct SipUserConfig {
+  std::string name;
+  std::string password;
+  std::string display_name;
+};
+
+struct SipConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:5060";  // UDP and TCP on this address
+  std::vector<std::string> transports{"udp", "tcp"};
+  std::string tls_listen;    // e.g. "0.0.0.0:5061"; TLS needs tls_cert_dir
+  std::string tls_cert_dir;  // holds agent.pem (key + certificate) and cafile.pem
+  std::string media_ip = "127.0.0.1";  // where RTP is bound and what SDP announces
+  int rtp_port_min = 20000;
+  int rtp_port_max = 29999;
+  int socket_buffer_bytes = 4 * 1024 * 1024;  // SO_RCVBUF/SO_SNDBUF of SIP and RTP sockets
+  int jitter_ms = 60;
+  int rtp_timeout_s = 30;      // an up call with no RTP this long is hung up (0 = never)
+  int session_timer_s = 1800;  // RFC 4028 Session-Expires offered and accepted
+  std::vector<std::string> codecs{"PCMU", "PCMA", "opus"};
+  std::string region = "US";   // numbers without a country code are read in this region
+  std::string realm = "proffer";
+  std::string user_agent = "Proffer";
+  int rate_limit_per_s = 500;  // new requests per second from one address before it is throttled
+  int rate_limit_burst = 1000;
+  std::vector<SipTrunk> trunks;
+  std::vector<SipUserConfig> users;
+};
+
 struct Fallback {
   std::string action = "hangup";  // "hangup" | "play"
   int cause = 41;                 // Q.850, temporary failure
@@ -83,6 +126,7 @@ struct EngineConfig {
   std::string events_endpoint;               // default ipc://<state>/events.sock
   std::string prompts_dir;                   // default <bin>/../share/proffer/prompts
   SimConfig sim;
+  SipConfig sip;
   LogicConfig logic;
 
   // Fills endpoints and paths left empty from state_dir and the binary's folder.

@@ -23,6 +23,9 @@ class io_context;
 namespace proffer::config {
 struct EngineConfig;
 }
+namespace proffer::store {
+class Store;
+}
 
 namespace proffer::hal {
 
@@ -42,6 +45,18 @@ struct OriginateRequest {
   std::chrono::milliseconds timeout{30000};
 };
 
+// Quality of a channel's media, from RTP/RTCP, reported every few seconds and when it ends.
+struct MediaReport {
+  std::string codec;
+  std::uint64_t packets_sent = 0, packets_received = 0;
+  std::int64_t lost = 0;            // packets we expected and never got
+  double fraction_lost = 0;         // over the last report interval, 0..1
+  double jitter_ms = 0;             // interarrival jitter of what we receive
+  double remote_fraction_lost = -1; // as the far end reports it (RTCP), -1 when not reported
+  double remote_jitter_ms = -1;
+  bool final = false;               // the channel's last report
+};
+
 // What a driver reports to the core.
 class DriverEvents {
  public:
@@ -54,6 +69,9 @@ class DriverEvents {
   virtual void on_answered(core::ChannelId id) = 0;  // the far end answered an outbound call
   virtual void on_hangup(core::ChannelId id, core::Cause cause) = 0;
   virtual void on_dtmf(core::ChannelId id, char digit) = 0;  // out-of-band digits only
+  // The far end put the call on hold (true) or took it off (false).
+  virtual void on_hold(core::ChannelId, bool) {}
+  virtual void on_media_report(core::ChannelId, const MediaReport&) {}
 };
 
 class Driver {
@@ -80,6 +98,7 @@ class Driver {
 
 struct DriverContext {
   boost::asio::io_context& io;
+  store::Store* store = nullptr;  // users and other persistent driver data
 };
 
 using DriverFactory = std::function<std::unique_ptr<Driver>(DriverContext&)>;

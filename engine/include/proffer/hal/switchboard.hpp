@@ -108,6 +108,8 @@ class Switchboard final : public DriverEvents {
   void on_answered(core::ChannelId id) override;
   void on_hangup(core::ChannelId id, core::Cause cause) override;
   void on_dtmf(core::ChannelId id, char digit) override;
+  void on_hold(core::ChannelId id, bool held) override;
+  void on_media_report(core::ChannelId id, const MediaReport& report) override;
 
  private:
   struct Entry {

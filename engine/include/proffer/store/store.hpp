@@ -33,6 +33,15 @@ struct Cdr {
   std::string variables;  // final channel variables as a JSON object
 };
 
+// A SIP user allowed to register (an agent phone). Only HA1 = MD5(user:realm:password) is kept,
+// which is what digest authentication needs; the password itself is never stored.
+struct SipUser {
+  std::string name;
+  std::string realm;
+  std::string ha1;  // lowercase hex
+  std::string display_name;
+};
+
 struct StoreOptions {
   std::string path;  // the database file
   // Longest a write waits for company before its transaction starts. 0 (the default) commits
@@ -71,6 +80,11 @@ class Store {
   // thread, and they see every write whose `done` has run.
   core::Result<std::vector<Cdr>> last_cdrs(std::size_t count) const;
   core::Result<std::int64_t> cdr_count() const;
+
+  // SIP users: added or replaced by name (idempotent), looked up by the registrar.
+  void put_sip_user(SipUser user, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<SipUser>> find_sip_user(const std::string& name) const;
+  core::Result<std::vector<SipUser>> sip_users() const;
   int schema_version() const;
   // The newest schema version this build knows; open() brings every database up to it.
   static int latest_schema_version();

@@ -1,0 +1,148 @@
+#include "digest.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <map>
+
+namespace proffer::hal::sip {
+namespace {
+
+std::string hex(const unsigned char* data, std::size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 15];
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// key=value or key="quoted, value" pairs separated by commas.
+bool parse_params(std::string_view s, std::map<std::string, std::string>& out) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == ',' || s[i] == '\t')) ++i;
+    if (i >= s.size()) break;
+    auto eq = s.find('=', i);
+    if (eq == std::string_view::npos) return false;
+    std::string key(trim(s.substr(i, eq - i)));
+    for (auto& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+    i = eq + 1;
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::string value;
+    if (i < s.size() && s[i] == '"') {
+      ++i;
+      while (i < s.size() && s[i] != '"') {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        value += s[i++];
+      }
+      if (i >= s.size()) return false;  // unterminated quote
+      ++i;
+    } else {
+      auto end = s.find(',', i);
+      value = std::string(trim(s.substr(i, end == std::string_view::npos ? end : end - i)));
+      i = end == std::string_view::npos ? s.size() : end;
+    }
+    if (key.empty()) return false;
+    out[key] = value;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string md5_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_md5(), nullptr);
+  return hex(digest, len);
+}
+
+std::string ha1(std::string_view user, std::string_view realm, std::string_view password) {
+  return md5_hex(std::string(user) + ":" + std::string(realm) + ":" + std::string(password));
+}
+
+core::Result<DigestCredentials> parse_digest_authorization(std::string_view value) {
+  value = trim(value);
+  if (value.size() < 7 || !(value.substr(0, 6) == "Digest" || value.substr(0, 6) == "digest") ||
+      (value[6] != ' ' && value[6] != '\t'))
+    return core::Error{"bad_authorization", "not Digest credentials"};
+  std::map<std::string, std::string> p;
+  if (!parse_params(value.substr(7), p))
+    return core::Error{"bad_authorization", "malformed Digest parameters"};
+  DigestCredentials c{p["username"], p["realm"], p["nonce"], p["uri"], p["response"],
+                      p["algorithm"], p["qop"],  p["nc"],    p["cnonce"], p["opaque"]};
+  for (const char* required : {"username", "realm", "nonce", "uri", "response"})
+    if (!p.contains(required))
+      return core::Error{"bad_authorization", std::string("Digest credentials without ") + required};
+  if (!c.algorithm.empty() && c.algorithm != "MD5" && c.algorithm != "md5")
+    return core::Error{"bad_authorization", "unsupported algorithm " + c.algorithm};
+  if (!c.qop.empty() && (c.qop != "auth" || c.nc.empty() || c.cnonce.empty()))
+    return core::Error{"bad_authorization", "qop needs auth with nc and cnonce"};
+  return c;
+}
+
+bool verify_digest(const DigestCredentials& c, std::string_view method, std::string_view ha1_hex) {
+  std::string ha2 = md5_hex(std::string(method) + ":" + c.uri);
+  std::string expected =
+      c.qop.empty()
+          ? md5_hex(std::string(ha1_hex) + ":" + c.nonce + ":" + ha2)
+          : md5_hex(std::string(ha1_hex) + ":" + c.nonce + ":" + c.nc + ":" + c.cnonce + ":" +
+                    c.qop + ":" + ha2);
+  return expected.size() == c.response.size() &&
+         CRYPTO_memcmp(expected.data(), c.response.data(), expected.size()) == 0;
+}
+
+NonceBook::NonceBook(std::chrono::seconds lifetime) : lifetime_(lifetime) {
+  RAND_bytes(secret_.data(), int(secret_.size()));
+}
+
+std::string NonceBook::mac(std::string_view stamp) const {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret_.data(), int(secret_.size()),
+       reinterpret_cast<const unsigned char*>(stamp.data()), stamp.size(), out, &len);
+  return hex(out, 16);  // 128 bits are plenty for a nonce's integrity
+}
+
+std::string NonceBook::issue(std::chrono::system_clock::time_point now) const {
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%llx",
+                static_cast<unsigned long long>(
+                    std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));
+  return std::string(stamp) + "." + mac(stamp);
+}
+
+NonceBook::NonceCheck NonceBook::check(std::string_view nonce,
+                                       std::chrono::system_clock::time_point now) const {
+  auto dot = nonce.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 16) return NonceCheck::Unknown;
+  std::string stamp(nonce.substr(0, dot));
+  std::string expected = mac(stamp);
+  auto given = nonce.substr(dot + 1);
+  if (given.size() != expected.size() ||
+      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0)
+    return NonceCheck::Unknown;
+  auto issued = std::chrono::seconds(std::stoull(stamp, nullptr, 16));
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()) - issued;
+  if (age < std::chrono::seconds(-5) || age > lifetime_) return NonceCheck::Stale;
+  return NonceCheck::Valid;
+}
+
+std::string make_challenge(std::string_view realm, std::string_view nonce, bool stale) {
+  return "Digest realm=\"" + std::string(realm) + "\", nonce=\"" + std::string(nonce) +
+         "\", algorithm=MD5, qop=\"auth\"" + (stale ? ", stale=TRUE" : "");
+}
+
+}  // namespace proffer::hal::sip

@@ -1,0 +1,39 @@
+#include "e164.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+
+namespace proffer::hal::sip {
+
+namespace pn = i18n::phonenumbers;
+
+bool looks_like_phone_number(std::string_view text) {
+  if (text.rfind("tel:", 0) == 0) text.remove_prefix(4);
+  int digits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= '0' && c <= '9') ++digits;
+    else if (c == '+' && i == 0) continue;
+    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') return false;
+  }
+  return digits > 0;
+}
+
+core::Result<std::string> normalise_e164(std::string_view number, std::string_view region) {
+  std::string input(number);
+  if (input.rfind("tel:", 0) == 0) input.erase(0, 4);
+  if (auto semi = input.find(';'); semi != std::string::npos) input.resize(semi);  // tel params
+  auto bad = [&](const std::string& why) {
+    return core::Error{"bad_number", "'" + std::string(number) + "' is not a phone number (" + why + ")"};
+  };
+  if (!looks_like_phone_number(input)) return bad("only digits, + and separators are allowed");
+  const auto* util = pn::PhoneNumberUtil::GetInstance();
+  pn::PhoneNumber parsed;
+  if (util->Parse(input, std::string(region), &parsed) != pn::PhoneNumberUtil::NO_PARSING_ERROR)
+    return bad("cannot be read in region " + std::string(region));
+  if (!util->IsPossibleNumber(parsed)) return bad("wrong length for its country");
+  std::string out;
+  util->Format(parsed, pn::PhoneNumberUtil::E164, &out);
+  return out;
+}
+
+}  // namespace proffer::hal::sip
