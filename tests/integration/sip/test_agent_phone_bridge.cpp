@@ -16,7 +16,7 @@ class AgentPhoneBridge : public QObject {
  private slots:
   void an_inbound_call_is_bridged_to_a_registered_phone_with_audio_both_ways() {
     QTemporaryDir media;
-    const QString caller_tone = media.filePath("caller.pcap");
+    const QString caller_tone = media.filePath("tone.pcap");  // uac_pcmu_tone.xml plays this
     const QString agent_tone = media.filePath("agent.wav");
     QVERIFY(write_rtp_pcap(caller_tone, 1000, 6, 0));
     QVERIFY(write_tone_wav(agent_tone, 440, 20));
@@ -38,9 +38,8 @@ class AgentPhoneBridge : public QObject {
     QVERIFY2(tap.start(media_port), qPrintable(tap.error()));
     SippProcess caller;
     QVERIFY(caller.start({.args = {"-sf", scenario_path("uac_pcmu_tone.xml"), "-m", "1", "-mp",
-                                   QString::number(media_port), "-key", "pcap", caller_tone,
-                                   "-key", "hold_ms", "7000",
-                                   "127.0.0.1:" + QString::number(port)}}));
+                                   QString::number(media_port), "127.0.0.1:" + QString::number(port)},
+                          .workdir = media.path()}));
     QVERIFY2(caller.wait(40000) == 0, why(caller, engine));
     tap.stop();
     agent.stop();

@@ -35,10 +35,12 @@ class RtpFromSippPcap : public QObject {
     QCOMPARE(digits, std::string("1"));
     QVERIFY2(media, "no final channel.media event");
     QCOMPARE(str(*media, "codec"), std::string("PCMA"));
-    // About 8 s of 20 ms packets from the capture, and our own 50 a second the other way.
-    QVERIFY2(num(*media, "packets_received") >= 380,
+    // The capture's ~4.6 s of 20 ms packets, and our own 50 a second the other way for the ~9 s
+    // the call lasts. (The digit comes from a second capture with its own SSRC: the loss count
+    // restarts with it, as RFC 3550 has it.)
+    QVERIFY2(num(*media, "packets_received") >= 200,
              qPrintable(QString::fromStdString(json::serialize(*media))));
-    QVERIFY(num(*media, "packets_sent") >= 380);
+    QVERIFY(num(*media, "packets_sent") >= 400);
     QCOMPARE(num(*media, "lost"), 0);
     PROFFER_VERIFY_ENGINE_STOPS(engine);
   }

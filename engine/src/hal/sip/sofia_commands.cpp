@@ -35,7 +35,7 @@ void SofiaStack::Impl::do_respond(CallKey key, int status, const std::string& ph
   if (it == legs.end()) return;
   Leg& leg = it->second;
   std::string extra = header_block(headers);
-  nua_respond(leg.nh, status, phrase.c_str(),
+  nua_respond(leg.nh, status, intern(phrase),
               TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
               TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(sdp.c_str())),
               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());

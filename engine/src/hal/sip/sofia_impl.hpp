@@ -6,6 +6,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,10 @@ struct SofiaStack::Impl {
   su_wait_t wait{};
   su_timer_t* shutdown_timer = nullptr;
   std::unordered_map<CallKey, Leg> legs;
+  // nua keeps the reason phrase's pointer past nua_respond(): phrases live here for good (a few
+  // distinct strings).
+  std::set<std::string, std::less<>> phrases;
+  const char* intern(const std::string& phrase) { return phrases.insert(phrase).first->c_str(); }
   RateLimiter limiter;
 
   void post(std::function<void()> f);
