@@ -21,8 +21,10 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
@@ -32,14 +34,15 @@ std::string_view trim(std::string_view s) {
 bool parse_params(std::string_view s, std::map<std::string, std::string>& out) {
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == ',' || s[i] == '\t')) ++i;
+    // Long header values come folded over lines (CRLF + space): that is whitespace too.
+    while (i < s.size() && (blank(s[i]) || s[i] == ',')) ++i;
     if (i >= s.size()) break;
     auto eq = s.find('=', i);
     if (eq == std::string_view::npos) return false;
     std::string key(trim(s.substr(i, eq - i)));
     for (auto& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
     i = eq + 1;
-    while (i < s.size() && s[i] == ' ') ++i;
+    while (i < s.size() && blank(s[i])) ++i;
     std::string value;
     if (i < s.size() && s[i] == '"') {
       ++i;
@@ -76,7 +79,7 @@ std::string ha1(std::string_view user, std::string_view realm, std::string_view 
 core::Result<DigestCredentials> parse_digest_authorization(std::string_view value) {
   value = trim(value);
   if (value.size() < 7 || !(value.substr(0, 6) == "Digest" || value.substr(0, 6) == "digest") ||
-      (value[6] != ' ' && value[6] != '\t'))
+      !blank(value[6]))
     return core::Error{"bad_authorization", "not Digest credentials"};
   std::map<std::string, std::string> p;
   if (!parse_params(value.substr(7), p))

@@ -17,6 +17,7 @@ RegistrarReply Registrar::handle(const SipEvent& r, std::chrono::steady_clock::t
   if (!creds) {
     spdlog::info("sip registrar: bad Authorization from {}: {}", r.source,
                  creds.error().message);
+    spdlog::debug("sip registrar: the header was: {}", r.authorization);
     return challenge(false);
   }
   const auto& c = creds.value();

@@ -23,6 +23,7 @@ std::string header_block(const std::vector<std::pair<std::string, std::string>>&
 void SofiaStack::Impl::forget(CallKey key) {
   auto it = legs.find(key);
   if (it == legs.end()) return;
+  if (it->second.has_saved) nua_destroy_event(it->second.saved);
   nua_handle_bind(it->second.nh, nullptr);
   nua_handle_destroy(it->second.nh);
   legs.erase(it);
@@ -36,11 +37,16 @@ void SofiaStack::Impl::do_respond(CallKey key, int status, const std::string& ph
   Leg& leg = it->second;
   std::string extra = header_block(headers);
   nua_respond(leg.nh, status, intern(phrase),
+              TAG_IF(leg.has_saved, NUTAG_WITH_SAVED(leg.saved)),
               TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
               TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(sdp.c_str())),
               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
   if (status >= 200 && status < 300) leg.established = true;
   if (status >= 300 && !leg.one_shot) leg.ending = true;  // nua ends the call itself
+  if (status >= 200 && leg.has_saved) {
+    nua_destroy_event(leg.saved);
+    leg.has_saved = false;
+  }
   if (status >= 200 && leg.one_shot) forget(key);
 }
 

@@ -116,7 +116,8 @@ bool SofiaStack::Impl::admit(nua_handle_t* nh, sip_t const*, std::string& source
   ++throttled;
   if (report)
     spdlog::warn("sip: rate limit: refused {} requests from {} in the last second", report, host);
-  nua_respond(nh, 503, "Service Unavailable", SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+  nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua), SIPTAG_RETRY_AFTER_STR("5"),
+              TAG_END());
   nua_handle_destroy(nh);
   return false;
 }
@@ -204,7 +205,8 @@ void SofiaStack::Impl::on_info(nua_handle_t* nh, CallKey key, sip_t const* sip) 
   }
   bool ok = digit.size() == 1 && std::string_view("0123456789*#ABCDabcd").find(digit[0]) !=
                                      std::string_view::npos;
-  nua_respond(nh, ok ? 200 : 415, ok ? "OK" : "Unsupported Media Type", TAG_END());
+  nua_respond(nh, ok ? 200 : 415, ok ? "OK" : "Unsupported Media Type", NUTAG_WITH_THIS(nua),
+              TAG_END());
   if (!ok || !key) return;
   SipEvent ev{SipEvent::Kind::Info, key};
   ev.digit = digit;
@@ -218,9 +220,10 @@ void SofiaStack::Impl::on_register(nua_handle_t* nh, CallKey key, sip_t const* s
     key = next_key.fetch_add(1);
     nua_handle_bind(nh, reinterpret_cast<nua_hmagic_t*>(static_cast<std::uintptr_t>(key)));
   }
-  Leg leg{nh};
+  Leg& leg = legs[key];
+  leg.nh = nh;
   leg.one_shot = true;
-  legs[key] = leg;
+  leg.has_saved = nua_save_event(nua, leg.saved) != 0;
   SipEvent ev{SipEvent::Kind::Register, key};
   fill_parties(ev, sip);
   ev.source = std::move(source);
@@ -235,9 +238,11 @@ void SofiaStack::Impl::on_register(nua_handle_t* nh, CallKey key, sip_t const* s
   }
   if (ev.expires < 0 && sip && sip->sip_expires) ev.expires = int(sip->sip_expires->ex_delta);
   if (sip && sip->sip_authorization) {
-    char* a = sip_header_as_string(home, reinterpret_cast<sip_header_t const*>(sip->sip_authorization));
-    ev.authorization = text(a);
-    su_free(home, a);
+    // Rebuilt from the parsed parameters: sofia's printer folds and cuts long values.
+    const auto* au = sip->sip_authorization;
+    ev.authorization = text(au->au_scheme);
+    for (int i = 0; au->au_params && au->au_params[i]; ++i)
+      ev.authorization += std::string(i ? ", " : " ") + au->au_params[i];
   }
   emit(std::move(ev));
 }

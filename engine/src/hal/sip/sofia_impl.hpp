@@ -35,6 +35,10 @@ struct SofiaStack::Impl {
     bool ended_reported = false;
     bool one_shot = false;     // a REGISTER server transaction: gone after its final response
     bool auth_tried = false;   // credentials already sent once for this leg
+    // A request outside a dialog (REGISTER) is answered later, from another callback: nua needs
+    // the request saved to match the response to it.
+    nua_saved_event_t saved[1] = {};
+    bool has_saved = false;
     std::string auth_user, auth_password;
   };
 
