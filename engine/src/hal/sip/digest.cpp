@@ -84,11 +84,12 @@ core::Result<DigestCredentials> parse_digest_authorization(std::string_view valu
   std::map<std::string, std::string> p;
   if (!parse_params(value.substr(7), p))
     return core::Error{"bad_authorization", "malformed Digest parameters"};
-  DigestCredentials c{p["username"], p["realm"], p["nonce"], p["uri"], p["response"],
-                      p["algorithm"], p["qop"],  p["nc"],    p["cnonce"], p["opaque"]};
+  // Checked before reading: map::operator[] below would make every key present.
   for (const char* required : {"username", "realm", "nonce", "uri", "response"})
     if (!p.contains(required))
       return core::Error{"bad_authorization", std::string("Digest credentials without ") + required};
+  DigestCredentials c{p["username"], p["realm"], p["nonce"], p["uri"], p["response"],
+                      p["algorithm"], p["qop"],  p["nc"],    p["cnonce"], p["opaque"]};
   if (!c.algorithm.empty() && c.algorithm != "MD5" && c.algorithm != "md5")
     return core::Error{"bad_authorization", "unsupported algorithm " + c.algorithm};
   if (!c.qop.empty() && (c.qop != "auth" || c.nc.empty() || c.cnonce.empty()))
