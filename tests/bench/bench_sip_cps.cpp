@@ -25,10 +25,17 @@ struct Step {
   double engine_cpu = 0;
 };
 
-bool passed(const SippOutcome& o, int expected) {
+// A rate passes when under 0.1 % of its calls failed and sipp kept the pace: placing `expected`
+// calls at `rate` and holding the last one a second takes expected/rate + 1 s; a run much longer
+// than that means calls were placed late, at a lower rate than asked.
+bool passed(const SippOutcome& o, int expected, int rate, double seconds_taken) {
   if (o.successful < 0 || o.failed < 0) return false;
   long total = o.successful + o.failed;
-  return total >= expected && double(o.failed) < 0.001 * double(total);
+  bool kept_pace = seconds_taken <= double(expected) / rate + 1.0 + 2.5;
+  if (!kept_pace)
+    std::fprintf(stderr, "bench: %s: %d calls at %d/s took %.1f s: sipp could not keep the pace\n",
+                 kBench, expected, rate, seconds_taken);
+  return total >= expected && double(o.failed) < 0.001 * double(total) && kept_pace;
 }
 
 // Climbs `rates` until one fails; returns the last passing step.
@@ -54,8 +61,10 @@ Step ceiling_step(const TempDir& dir, int rate, int seconds) {
   SippServer uas(dir / "uas", {"-sn", "uas", "-p", std::to_string(port), "-buff_size", "4194304"});
   auto args = uac_args(rate, seconds, port);
   args.insert(args.begin(), {"-sn", "uac", "-d", "1000", "-p", std::to_string(free_port())});
+  auto began = now_ns();
   auto o = run_sipp(dir / "uac", args);
-  return Step{rate, passed(o, rate * seconds), 0};
+  double secs = double(now_ns() - began) / 1e9;
+  return Step{rate, passed(o, rate * seconds, rate, secs), 0};
 }
 
 std::string engine_config(const TempDir& dir, std::uint16_t port, const std::string& policy) {
@@ -88,7 +97,7 @@ Step engine_step(const std::string& policy, int rate, int seconds) {
   auto o = run_sipp(dir / "uac", args);
   double secs = double(now_ns() - began) / 1e9;
   long long t1 = cpu_ticks(engine.pid());
-  Step s{rate, passed(o, rate * seconds), cpu_pct(t0, t1, secs)};
+  Step s{rate, passed(o, rate * seconds, rate, secs), cpu_pct(t0, t1, secs)};
   if (!s.passed)
     std::fprintf(stderr, "bench: %s: %s at %d/s: %ld ok, %ld failed, sipp exit %d\n", kBench,
                  policy.c_str(), rate, o.successful, o.failed, o.exit_code);
@@ -100,11 +109,11 @@ Step engine_step(const std::string& policy, int rate, int seconds) {
 int main(int argc, char** argv) {
   int seconds = argc > 1 ? std::atoi(argv[1]) : 4;
   TempDir dir;
-  auto ceiling = climb({500, 1000, 2000, 3000, 4000, 6000, 8000, 10000},
+  auto ceiling = climb({500, 1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 15000},
                        [&](int r) { return ceiling_step(dir, r, seconds); });
   auto pool = climb({100, 250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000},
                     [&](int r) { return engine_step("pool", r, seconds); });
-  auto per_call = climb({50, 100, 200, 300, 400, 500, 650},
+  auto per_call = climb({50, 100, 150, 200, 250, 300, 400, 500, 650},
                         [&](int r) { return engine_step("per_call", r, seconds); });
   emit(kBench, "ceiling_cps", ceiling.rate, "calls/s (sipp uac -> sipp uas, < 0.1% failed)");
   emit(kBench, "max_cps", pool.rate, "calls/s (pooled call logic, 1 s calls, < 0.1% failed)");

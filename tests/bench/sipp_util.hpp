@@ -45,13 +45,9 @@ inline long screen_counter(const std::string& screen, const std::string& name) {
   return std::regex_search(screen, m, re) ? std::stol(m[1]) : -1;
 }
 
-// Runs sipp with `args` (plus -i 127.0.0.1 -nostdin -trace_screen) in `dir` and waits for it.
-inline SippOutcome run_sipp(const std::string& dir, std::vector<std::string> args,
-                            int timeout_s = 600) {
-  args.insert(args.begin(), {"sipp", "-i", "127.0.0.1", "-nostdin", "-trace_screen"});
+// Starts sipp in `dir` with its output discarded; it dies with the bench.
+inline pid_t spawn_sipp(const std::string& dir, std::vector<std::string> args) {
   std::filesystem::create_directories(dir);
-  for (auto& f : std::filesystem::directory_iterator(dir))
-    if (f.path().string().find("_screen.log") != std::string::npos) std::filesystem::remove(f);
   pid_t pid = fork();
   if (pid < 0) die("fork failed");
   if (pid == 0) {
@@ -67,6 +63,17 @@ inline SippOutcome run_sipp(const std::string& dir, std::vector<std::string> arg
     execvp("sipp", argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+// Runs sipp with `args` (plus -i 127.0.0.1 -nostdin -trace_screen) in `dir` and waits for it.
+inline SippOutcome run_sipp(const std::string& dir, std::vector<std::string> args,
+                            int timeout_s = 600) {
+  args.insert(args.begin(), {"sipp", "-i", "127.0.0.1", "-nostdin", "-trace_screen"});
+  std::filesystem::create_directories(dir);
+  for (auto& f : std::filesystem::directory_iterator(dir))
+    if (f.path().string().find("_screen.log") != std::string::npos) std::filesystem::remove(f);
+  pid_t pid = spawn_sipp(dir, std::move(args));
   SippOutcome out;
   auto deadline = now_ns() + std::int64_t(timeout_s) * 1'000'000'000;
   int status = 0;
@@ -91,22 +98,7 @@ class SippServer {
  public:
   SippServer(const std::string& dir, std::vector<std::string> args) {
     args.insert(args.begin(), {"sipp", "-i", "127.0.0.1", "-nostdin"});
-    std::filesystem::create_directories(dir);
-    pid_ = fork();
-    if (pid_ < 0) die("fork failed");
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (chdir(dir.c_str()) != 0) _exit(126);
-      int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp("sipp", argv.data());
-      _exit(127);
-    }
+    pid_ = spawn_sipp(dir, std::move(args));
     sleep_ms(300);  // bound by then; the first INVITE would otherwise meet a closed port
   }
   ~SippServer() { stop(); }
