@@ -66,7 +66,9 @@ RunResult run_binary(const QString& program, const QStringList& args, int timeou
 struct EngineOptions {
   // The caller's configuration (TOML). Unless `raw`, the harness adds its fast test settings for
   // keys the caller leaves out: [engine] drain_grace_s = 5, [log] level = <log_level> and
-  // format = "text", [sim] answer_delay_ms = 100. Keys the caller writes always win. Write
+  // format = "text", [sim] answer_delay_ms = 100, and [sip] enabled = false unless the caller
+  // writes a [sip] table (tests run side by side; SIP listens only where a test picks the port).
+  // Keys the caller writes always win. Write
   // tables, not root-level dotted keys. Without [[sim.lines]] / [[logic.programs]] the embedded
   // defaults apply (lines pstn1, pstn2, voip1; programs ivr, ivr-per-call, ivr-python, ivr-plugin).
   std::string toml;

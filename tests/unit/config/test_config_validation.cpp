@@ -210,6 +210,34 @@ class ConfigValidation : public QObject {
         "[log]\nlevel = \"info\"\n\n" + kProgram, "logic.routes[0].program", "[[logic.programs]]",
         1, "no program named 'ivr'");
 
+    // SIP.
+    row("sip listen without port", "[sip]\nlisten = \"127.0.0.1\"\n", "sip.listen", "listen", 1,
+        "is not host:port");
+    row("sip listen port out of range", "[sip]\nlisten = \"127.0.0.1:70000\"\n", "sip.listen",
+        "listen", 1, "bad port");
+    row("sip transport unknown", "[sip]\ntransports = [\"udp\", \"sctp\"]\n", "sip.transports",
+        "transports", 1, "'sctp' is not udp or tcp");
+    row("sip tls without certificates", "[sip]\ntls_listen = \"0.0.0.0:5061\"\n",
+        "sip.tls_listen", "tls_listen", 1, "needs tls_cert_dir");
+    row("sip codec unknown", "[sip]\ncodecs = [\"PCMU\", \"G729\"]\n", "sip.codecs", "codecs", 1,
+        "'G729' is not one of");
+    row("sip session timer too short", "[sip]\nsession_timer_s = 30\n", "sip.session_timer_s",
+        "session_timer_s", 1, "at least 90");
+    row("sip region not a region", "[sip]\nregion = \"USA\"\n", "sip.region", "region", 1,
+        "two-letter");
+    row("sip trunk without proxy", "[[sip.trunks]]\nname = \"carrier\"\n", "sip.trunks[0].proxy",
+        "[[sip.trunks]]", 1, "needs the gateway");
+    row("sip trunk registering without user",
+        "[[sip.trunks]]\nname = \"c\"\nproxy = \"gw:5060\"\nregister = true\n",
+        "sip.trunks[0].register", "register", 1, "needs a username");
+    row("sip duplicate trunk",
+        "[[sip.trunks]]\nname = \"c\"\nproxy = \"a:1\"\n[[sip.trunks]]\nname = \"c\"\nproxy = \"b:1\"\n",
+        "sip.trunks[1].name", "[[sip.trunks]]", 2, "duplicate trunk");
+    row("sip user without password", "[[sip.users]]\nname = \"agent1\"\n",
+        "sip.users[0].password", "[[sip.users]]", 1, "needs a password");
+    row("sip unknown key", "[sip]\nlisten_port = 5060\n", "sip.listen_port", "listen_port", 1,
+        "unknown key");
+
     // Not TOML at all.
     row("syntax error", "[engine]\nstate_dir = \"s\"\nmax_channels = = 3\n", "", "= =", 1, "");
     row("unterminated string", "[log]\n\nlevel = \"info\n", "", "level", 1, "");
@@ -315,6 +343,17 @@ class ConfigValidation : public QObject {
     QCOMPARE(d.logic.max_message_bytes, s.logic.max_message_bytes);
     QCOMPARE(d.logic.restart_backoff_min_ms, s.logic.restart_backoff_min_ms);
     QCOMPARE(d.logic.restart_backoff_max_ms, s.logic.restart_backoff_max_ms);
+    QCOMPARE(d.sip.enabled, s.sip.enabled);
+    QCOMPARE(d.sip.listen, s.sip.listen);
+    QCOMPARE(d.sip.transports, s.sip.transports);
+    QCOMPARE(d.sip.media_ip, s.sip.media_ip);
+    QCOMPARE(d.sip.rtp_port_min, s.sip.rtp_port_min);
+    QCOMPARE(d.sip.rtp_port_max, s.sip.rtp_port_max);
+    QCOMPARE(d.sip.rtp_timeout_s, s.sip.rtp_timeout_s);
+    QCOMPARE(d.sip.session_timer_s, s.sip.session_timer_s);
+    QCOMPARE(d.sip.codecs, s.sip.codecs);
+    QCOMPARE(d.sip.region, s.sip.region);
+    QCOMPARE(d.sip.realm, s.sip.realm);
   }
 
   void embeddedDefaultsTextParses() {
