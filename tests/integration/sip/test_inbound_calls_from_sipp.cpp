@@ -72,6 +72,24 @@ class InboundCallsFromSipp : public QObject {
     PROFFER_VERIFY_ENGINE_STOPS(engine);
   }
 
+  void sip_info_digits_reach_the_channel() {
+    auto port = free_sip_port();
+    EngineProcess engine({.toml = sip_config(port, {}, route("*", "hold10"))});
+    QVERIFY2(engine.start(), qPrintable(engine.failure()));
+    EventListener events(engine.events_endpoint(), "channel.");
+    SippProcess sipp;
+    QVERIFY(sipp.start({.args = {"-sf", scenario_path("uac_info_dtmf.xml"), "-m", "1",
+                                 "127.0.0.1:" + QString::number(port)}}));
+    QVERIFY2(sipp.wait(30000) == 0, why(sipp, engine));
+    std::string digits;
+    while (auto e = events.next("channel.", 3000)) {
+      if (str(*e, "event") == "channel.dtmf") digits += str(e->at("data").as_object(), "digit");
+      if (str(*e, "event") == "channel.hangup") break;
+    }
+    QCOMPARE(digits, std::string("42"));
+    PROFFER_VERIFY_ENGINE_STOPS(engine);
+  }
+
   void a_reinvite_puts_the_call_on_hold_and_back() {
     auto port = free_sip_port();
     EngineProcess engine({.toml = sip_config(port, {}, route("*", "hold10"))});

@@ -33,6 +33,27 @@ class OutboundCallsToSipp : public QObject {
     PROFFER_VERIFY_ENGINE_STOPS(engine);
   }
 
+  void a_carrier_digest_challenge_is_answered_with_the_trunk_credentials() {
+    auto port = free_sip_port();
+    auto carrier_port = free_sip_port();
+    std::string trunk = "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:" +
+                        std::to_string(carrier_port) +
+                        "\"\nusername = \"shop\"\npassword = \"trunk-secret\"\n";
+    EngineProcess engine({.toml = sip_config(port) + "\n" + trunk});
+    QVERIFY2(engine.start(), qPrintable(engine.failure()));
+    SippProcess carrier;  // 401 first; then verifies the credentials before answering
+    QVERIFY(carrier.start({.args = {"-sf", scenario_path("uas_digest_challenge.xml"), "-m", "1",
+                                    "-p", QString::number(carrier_port)}}));
+    QTest::qWait(300);
+    QVERIFY(engine.result("originate", {{"target", "sip/carrier/+12025550173"}, {"logic", "hold1"}}));
+    QVERIFY2(carrier.wait(30000) == 0, why(carrier, engine));
+    QVERIFY(wait_until([&] { return !sip_cdrs(engine).empty(); }, 10000));
+    auto c = sip_cdrs(engine).front();
+    QVERIFY(num(c, "answer_ms") > 0);
+    QCOMPARE(num(c, "cause"), 16);
+    PROFFER_VERIFY_ENGINE_STOPS(engine);
+  }
+
   void a_bad_number_is_refused_before_anything_is_sent() {
     auto port = free_sip_port();
     std::string trunk = "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:9\"\n";
