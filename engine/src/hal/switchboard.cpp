@@ -144,8 +144,14 @@ core::Result<ChannelId> Switchboard::originate(std::string_view dial_string,
   ChannelId id = ids_.next_channel();
   OriginateRequest req{std::string(dial_string.substr(slash + 1)), options.caller_id,
                        options.timeout};
-  core::ChannelInfo info{id,           std::string(driver_name), "", core::Direction::Outbound,
-                         options.caller_id, req.address};
+  // Drivers' addresses read "<line or trunk>/<number>[;options]" or "<user>": the channel shows
+  // the line and the number, not the options.
+  std::string_view target = std::string_view(req.address).substr(0, req.address.find(';'));
+  auto line_end = target.find('/');
+  std::string line = line_end == std::string_view::npos ? "" : std::string(target.substr(0, line_end));
+  std::string to(line_end == std::string_view::npos ? target : target.substr(line_end + 1));
+  core::ChannelInfo info{id, std::string(driver_name), std::move(line), core::Direction::Outbound,
+                         options.caller_id, std::move(to)};
   Entry e{std::make_unique<core::Channel>(std::move(info), io_), drv,
           std::make_unique<MediaSession>(), std::make_unique<boost::asio::steady_timer>(io_)};
   auto& ch = *e.channel;

@@ -92,7 +92,7 @@ core::Result<ChannelId> LogicHost::originate(const std::string& dial_string,
   options.caller_id = caller_id;
   options.timeout = std::chrono::milliseconds(timeout_ms);
   auto id = switchboard_.originate(dial_string, options);
-  if (id) originated_[id.value()] = program;
+  if (id) originated_[id.value()] = Originated{program, dial_string};
   return id;
 }
 

@@ -27,11 +27,9 @@ void LogicHost::on_channel_event(const core::EventPtr& event) {
   ChannelId id = event->channel;
   if (name == "channel.answered") {
     if (auto it = originated_.find(id); it != originated_.end()) {
-      auto program = std::move(it->second);
+      auto program = std::move(it->second.program);
+      auto address = std::move(it->second.dial_string);
       originated_.erase(it);
-      // The address as it was requested: <driver>/<address>.
-      std::string address;
-      if (auto* ch = switchboard_.find(id)) address = ch->info().driver + "/" + ch->info().to;
       assign(id, program,
              boost::json::object{
                  {"type", "originate"}, {"address", address}, {"requested_by", "control"}});

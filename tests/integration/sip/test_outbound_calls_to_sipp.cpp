@@ -27,6 +27,8 @@ class OutboundCallsToSipp : public QObject {
     QVERIFY(wait_until([&] { return !sip_cdrs(engine).empty(); }, 10000));
     auto c = sip_cdrs(engine).front();
     QCOMPARE(str(c, "direction"), std::string("outbound"));
+    QCOMPARE(str(c, "line"), std::string("carrier"));
+    QCOMPARE(str(c, "to"), std::string("(202) 555-0173"));  // as dialled; the wire has E.164
     QCOMPARE(str(c, "program"), std::string("hold1"));
     QVERIFY(num(c, "answer_ms") > 0);
     QCOMPARE(num(c, "cause"), 16);

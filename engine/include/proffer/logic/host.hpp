@@ -143,7 +143,11 @@ class LogicHost {
   std::deque<std::string> departed_;
   std::unordered_map<core::ChannelId, std::string> owner_;  // channel -> worker id
   std::unordered_map<core::ChannelId, std::unique_ptr<Dial>> dials_;  // leg -> dial
-  std::unordered_map<core::ChannelId, std::string> originated_;       // leg -> program
+  struct Originated {
+    std::string program;
+    std::string dial_string;  // as requested: <driver>/<address>
+  };
+  std::unordered_map<core::ChannelId, Originated> originated_;
   std::unordered_map<core::ChannelId, std::deque<std::unique_ptr<Staged>>> staged_;
   boost::asio::steady_timer heartbeat_timer_;
   core::EventBus::SubscriptionId subscription_ = 0;
