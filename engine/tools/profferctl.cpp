@@ -1,12 +1,11 @@
 // profferctl: the command line for a running profferd (control API, event stream, sim bus).
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <optional>
-
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -32,7 +31,8 @@ std::optional<json::value> request(const Target& t, const std::string& method, j
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
   s.connect(t.control());
-  std::string body = json::serialize(json::object{{"id", 1}, {"method", method}, {"params", params}});
+  std::string body =
+      json::serialize(json::object{{"id", 1}, {"method", method}, {"params", params}});
   s.send(zmq::buffer(body), zmq::send_flags::none);
   zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
   if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) {
@@ -56,8 +56,10 @@ std::optional<json::value> request(const Target& t, const std::string& method, j
 int call_api(const Target& t, const std::string& method, json::object params, bool as_json) {
   auto r = request(t, method, std::move(params));
   if (!r) return 1;
-  if (as_json) std::cout << json::serialize(*r) << "\n";
-  else profferctl::print_human(method, *r);
+  if (as_json)
+    std::cout << json::serialize(*r) << "\n";
+  else
+    profferctl::print_human(method, *r);
   return 0;
 }
 
@@ -85,9 +87,14 @@ int sim_call(const Target& t, const SimCall& c, bool as_json) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
   s.connect(t.endpoint.empty() ? t.socket("sim.sock") : t.endpoint);
-  json::object call{{"op", "call"},   {"ref", "cli-1"},         {"line", c.line},
-                    {"from", c.from}, {"audio", c.audio},       {"digits", c.digits},
-                    {"digits_delay_ms", c.digits_delay_ms}, {"hangup_after_ms", c.hangup_after_ms}};
+  json::object call{{"op", "call"},
+                    {"ref", "cli-1"},
+                    {"line", c.line},
+                    {"from", c.from},
+                    {"audio", c.audio},
+                    {"digits", c.digits},
+                    {"digits_delay_ms", c.digits_delay_ms},
+                    {"hangup_after_ms", c.hangup_after_ms}};
   if (!c.to.empty()) call["to"] = c.to;
   s.send(zmq::buffer(json::serialize(call)), zmq::send_flags::none);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.wait_s);
@@ -100,14 +107,17 @@ int sim_call(const Target& t, const SimCall& c, bool as_json) {
     auto op = std::string(v.at("op").as_string());
     if (as_json) std::cout << m.to_string_view() << std::endl;
     if (op == "accepted") {
-      if (!as_json) std::printf("call placed on %s as %s\n", c.line.c_str(),
-                                std::string(v.at("channel").as_string()).c_str());
+      if (!as_json)
+        std::printf("call placed on %s as %s\n", c.line.c_str(),
+                    std::string(v.at("channel").as_string()).c_str());
     } else if (op == "refused" || op == "error") {
       if (!as_json) std::printf("refused: %s\n", json::serialize(v).c_str());
       return 1;
     } else if (op == "event") {
       auto ev = std::string(v.at("event").as_string());
-      if (!as_json) std::printf("%s %s\n", ev.c_str(), ev == "hangup" ? json::serialize(v.at("cause_name")).c_str() : "");
+      if (!as_json)
+        std::printf("%s %s\n", ev.c_str(),
+                    ev == "hangup" ? json::serialize(v.at("cause_name")).c_str() : "");
       if (ev == "hangup") return 0;
     }
   }
@@ -138,9 +148,9 @@ int main(int argc, char** argv) {
   orig->add_option("--timeout-ms", timeout_ms);
   auto* hang = cli.add_subcommand("hangup", "hang up a channel");
   std::string channel;
-  int cause = 16;
+  std::string cause = "16";
   hang->add_option("channel", channel, "ch-N")->required();
-  hang->add_option("--cause", cause, "Q.850 cause code");
+  hang->add_option("--cause", cause, "Q.850 cause code or name (USER_BUSY)");
   auto* cdr = cli.add_subcommand("cdr", "call detail records");
   int last = 20;
   cdr->add_option("--last", last, "how many, newest first");
@@ -169,10 +179,18 @@ int main(int argc, char** argv) {
     if (cli.got_subcommand("logic")) return call_api(t, "logic", {}, as_json);
     if (cli.got_subcommand("cdr")) return call_api(t, "cdr", {{"last", last}}, as_json);
     if (cli.got_subcommand("hangup"))
-      return call_api(t, "hangup", {{"channel", channel}, {"cause", cause}}, as_json);
+      return call_api(t, "hangup",
+                      {{"channel", channel},
+                       {"cause", !cause.empty() && cause.size() < 6 &&
+                                         cause.find_first_not_of("0123456789") == std::string::npos
+                                     ? json::value(std::stoll(cause))
+                                     : json::value(cause)}},
+                      as_json);
     if (cli.got_subcommand("originate"))
       return call_api(t, "originate",
-                      {{"target", target}, {"logic", program}, {"caller_id", caller_id},
+                      {{"target", target},
+                       {"logic", program},
+                       {"caller_id", caller_id},
                        {"timeout_ms", timeout_ms}},
                       as_json);
     if (cli.got_subcommand("events")) return stream_events(t, prefix, count);

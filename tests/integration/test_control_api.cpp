@@ -221,6 +221,8 @@ class ControlApi : public QObject {
              std::string("unknown_channel"));
     QCOMPARE(error_code(engine().request("hangup", {{"channel", "ch-999999"}, {"cause", 999}})),
              std::string("bad_args"));
+    QCOMPARE(error_code(engine().request("hangup", {{"channel", "ch-1"}, {"cause", "NO_SUCH_CAUSE"}})),
+             std::string("bad_args"));
     QCOMPARE(error_code(engine().request("originate", {{"logic", "ivr"}})),
              std::string("bad_args"));
     QCOMPARE(error_code(engine().request("originate", {{"target", "sim/pstn1/1"}})),
@@ -290,7 +292,7 @@ class ControlApi : public QObject {
     QVERIFY(number(logic.at("stats").as_object(), "commands") >= 1);
 
     // Hang it up with a cause: the far end and the CDR have it.
-    auto r = engine().request("hangup", {{"channel", id}, {"cause", 21}});
+    auto r = engine().request("hangup", {{"channel", id}, {"cause", "CALL_REJECTED"}});  // = 21
     QVERIFY2(r && r->at("ok").as_bool(), show(r));
     QVERIFY(sim.wait_until([&] { return sim.ended("live"); }, 5000));
     QCOMPARE(sim.at("live").cause, 21);

@@ -1,10 +1,10 @@
 #include "proffer/control/server.hpp"
 
-#include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
+#include <filesystem>
 
 namespace proffer::control {
 
@@ -26,14 +26,22 @@ std::string text_param(const json::object& p, std::string_view key) {
 
 json::object cdr_json(const store::Cdr& c) {
   json::value vars = json::parse(c.variables.empty() ? "{}" : c.variables);
-  return json::object{{"channel", c.channel},       {"call", c.call},
-                      {"driver", c.driver},         {"direction", c.direction},
-                      {"line", c.line},             {"from", c.from},
-                      {"to", c.to},                 {"start_ms", c.start_ms},
-                      {"answer_ms", c.answer_ms},   {"end_ms", c.end_ms},
-                      {"billable_ms", c.billable_ms}, {"cause", c.cause},
-                      {"cause_name", c.cause_name}, {"program", c.program},
-                      {"instance", c.instance},     {"variables", std::move(vars)}};
+  return json::object{{"channel", c.channel},
+                      {"call", c.call},
+                      {"driver", c.driver},
+                      {"direction", c.direction},
+                      {"line", c.line},
+                      {"from", c.from},
+                      {"to", c.to},
+                      {"start_ms", c.start_ms},
+                      {"answer_ms", c.answer_ms},
+                      {"end_ms", c.end_ms},
+                      {"billable_ms", c.billable_ms},
+                      {"cause", c.cause},
+                      {"cause_name", c.cause_name},
+                      {"program", c.program},
+                      {"instance", c.instance},
+                      {"variables", std::move(vars)}};
 }
 
 }  // namespace
@@ -83,9 +91,12 @@ void ControlServer::stop() {
 
 const std::map<std::string, ControlServer::Method, std::less<>>& ControlServer::methods() {
   static const std::map<std::string, Method, std::less<>> table{
-      {"status", &ControlServer::m_status},       {"channels", &ControlServer::m_channels},
-      {"originate", &ControlServer::m_originate}, {"hangup", &ControlServer::m_hangup},
-      {"cdr", &ControlServer::m_cdr},             {"logic", &ControlServer::m_logic},
+      {"status", &ControlServer::m_status},
+      {"channels", &ControlServer::m_channels},
+      {"originate", &ControlServer::m_originate},
+      {"hangup", &ControlServer::m_hangup},
+      {"cdr", &ControlServer::m_cdr},
+      {"logic", &ControlServer::m_logic},
   };
   return table;
 }
@@ -153,9 +164,14 @@ Answer ControlServer::m_hangup(const json::object& p) {
   auto id = core::parse_channel_id(text_param(p, "channel"));
   if (!id) return Error{"bad_args", "hangup needs 'channel' (ch-N)"};
   auto cause = core::Cause::NormalClearing;
-  if (auto* c = p.if_contains("cause"); c && c->is_int64()) {
-    auto parsed = core::parse_cause(std::to_string(c->as_int64()));
-    if (!parsed) return Error{"bad_args", "'cause' is not a Q.850 code"};
+  // A Q.850 code or its name (USER_BUSY), as call logic gives them.
+  if (auto* c = p.if_contains("cause")) {
+    std::optional<core::Cause> parsed;
+    if (c->is_int64())
+      parsed = core::parse_cause(std::to_string(c->as_int64()));
+    else if (c->is_string())
+      parsed = core::parse_cause(c->as_string());
+    if (!parsed) return Error{"bad_args", "'cause' is not a Q.850 code or cause name"};
     cause = *parsed;
   }
   auto st = ctx_.switchboard.hangup(*id, cause);

@@ -1,9 +1,9 @@
 #include "proffer/hal/switchboard.hpp"
 
-#include <cassert>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
+#include <cassert>
 
 #include "media_session.hpp"
 
@@ -16,10 +16,14 @@ using core::Error;
 
 std::string_view media_end_name(MediaEnd end) {
   switch (end) {
-    case MediaEnd::Finished: return "finished";
-    case MediaEnd::Stopped: return "stopped";
-    case MediaEnd::Hangup: return "hangup";
-    case MediaEnd::Error: return "error";
+    case MediaEnd::Finished:
+      return "finished";
+    case MediaEnd::Stopped:
+      return "stopped";
+    case MediaEnd::Hangup:
+      return "hangup";
+    case MediaEnd::Error:
+      return "error";
   }
   return "error";
 }
@@ -40,7 +44,8 @@ core::Status Switchboard::add_driver(std::unique_ptr<Driver> driver,
     case StartResult::Decline:
       spdlog::info("driver {} not enabled{}", driver->name(), why.empty() ? "" : ": " + why);
       return core::ok_status();
-    case StartResult::Fail: break;
+    case StartResult::Fail:
+      break;
   }
   return Error{"driver_failed", "driver " + std::string(driver->name()) + ": " + why};
 }
@@ -110,8 +115,8 @@ core::ChannelId Switchboard::on_incoming(std::string_view driver, const Incoming
     if (d->name() == driver) drv = d.get();
   assert(drv && "a driver reported a call before it was added");
   ChannelId id = ids_.next_channel();
-  core::ChannelInfo info{id, std::string(driver), call.line, core::Direction::Inbound, call.from,
-                         call.to};
+  core::ChannelInfo info{
+      id, std::string(driver), call.line, core::Direction::Inbound, call.from, call.to};
   Entry e{std::make_unique<core::Channel>(std::move(info), io_), drv,
           std::make_unique<MediaSession>(), nullptr};
   auto& ch = *e.channel;
@@ -130,8 +135,8 @@ core::Result<ChannelId> Switchboard::originate(std::string_view dial_string,
                                                const OriginateOptions& options) {
   auto slash = dial_string.find('/');
   if (slash == std::string_view::npos || slash + 1 >= dial_string.size())
-    return Error{"bad_args", "a dial string is <driver>/<address>, got '" +
-                                 std::string(dial_string) + "'"};
+    return Error{"bad_args",
+                 "a dial string is <driver>/<address>, got '" + std::string(dial_string) + "'"};
   auto driver_name = dial_string.substr(0, slash);
   Driver* drv = nullptr;
   for (auto& d : drivers_)
@@ -148,10 +153,15 @@ core::Result<ChannelId> Switchboard::originate(std::string_view dial_string,
   // the line and the number, not the options.
   std::string_view target = std::string_view(req.address).substr(0, req.address.find(';'));
   auto line_end = target.find('/');
-  std::string line = line_end == std::string_view::npos ? "" : std::string(target.substr(0, line_end));
+  std::string line =
+      line_end == std::string_view::npos ? "" : std::string(target.substr(0, line_end));
   std::string to(line_end == std::string_view::npos ? target : target.substr(line_end + 1));
-  core::ChannelInfo info{id, std::string(driver_name), std::move(line), core::Direction::Outbound,
-                         options.caller_id, std::move(to)};
+  core::ChannelInfo info{id,
+                         std::string(driver_name),
+                         std::move(line),
+                         core::Direction::Outbound,
+                         options.caller_id,
+                         std::move(to)};
   Entry e{std::make_unique<core::Channel>(std::move(info), io_), drv,
           std::make_unique<MediaSession>(), std::make_unique<boost::asio::steady_timer>(io_)};
   auto& ch = *e.channel;
@@ -222,8 +232,8 @@ core::Status Switchboard::answer(ChannelId id) {
   auto& ch = *e->channel;
   if (ch.is_up()) return core::ok_status();
   if (ch.info().direction != core::Direction::Inbound || ch.state() != ChannelState::Ringing)
-    return Error{"bad_state", "cannot answer a channel that is " +
-                                  std::string(core::state_name(ch.state()))};
+    return Error{"bad_state",
+                 "cannot answer a channel that is " + std::string(core::state_name(ch.state()))};
   e->driver->answer(id);
   set_state(*e, ChannelState::Up);
   return core::ok_status();
@@ -283,8 +293,7 @@ core::Status Switchboard::check_up(ChannelId id, Entry*& e) {
   if (!e) return Error{"unknown_channel", "no channel " + core::to_string(id)};
   if (!e->channel->is_up())
     return Error{"bad_state", core::to_string(id) + " is " +
-                                  std::string(core::state_name(e->channel->state())) +
-                                  ", not up"};
+                                  std::string(core::state_name(e->channel->state())) + ", not up"};
   return core::ok_status();
 }
 
