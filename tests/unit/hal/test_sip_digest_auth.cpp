@@ -29,11 +29,14 @@ class SipDigestAuth : public QObject {
     std::string h = ha1("bob", "proffer", "pw");
     std::string nonce = "abc", uri = "sip:127.0.0.1";
     std::string response = md5_hex(h + ":" + nonce + ":" + md5_hex("REGISTER:" + uri));
-    auto c = parse_digest_authorization("Digest username=\"bob\",\r\n realm=\"proffer\", nonce=\"abc\", "
-                                        "uri=\"sip:127.0.0.1\", response=\"" + response + "\", algorithm=MD5");
+    auto c = parse_digest_authorization(
+        "Digest username=\"bob\",\r\n realm=\"proffer\", nonce=\"abc\", "
+        "uri=\"sip:127.0.0.1\", response=\"" +
+        response + "\", algorithm=MD5");
     QVERIFY(c);
     QVERIFY(verify_digest(c.value(), "REGISTER", h));
-    auto comma = parse_digest_authorization("Digest username=\"a,b\", realm=\"r\", nonce=\"n\", uri=\"u\", response=\"x\"");
+    auto comma = parse_digest_authorization(
+        "Digest username=\"a,b\", realm=\"r\", nonce=\"n\", uri=\"u\", response=\"x\"");
     QCOMPARE(comma.value().username, std::string("a,b"));
   }
 
@@ -41,11 +44,12 @@ class SipDigestAuth : public QObject {
     QVERIFY(!parse_digest_authorization("Basic Ym9iOnB3"));
     QVERIFY(!parse_digest_authorization("Digest username=\"bob\""));
     QVERIFY(!parse_digest_authorization("Digest username=\"bob, realm=\"r\""));
-    QCOMPARE(parse_digest_authorization("Digest username=\"bob\", realm=\"r\", nonce=\"n\", uri=\"u\", "
-                                        "response=\"x\", algorithm=SHA-512-256")
-                 .error()
-                 .code,
-             std::string("bad_authorization"));
+    QCOMPARE(
+        parse_digest_authorization("Digest username=\"bob\", realm=\"r\", nonce=\"n\", uri=\"u\", "
+                                   "response=\"x\", algorithm=SHA-512-256")
+            .error()
+            .code,
+        std::string("bad_authorization"));
   }
 
   void nonces_expire_and_cannot_be_forged() {
@@ -57,8 +61,52 @@ class SipDigestAuth : public QObject {
     std::string forged = n;
     forged.back() = forged.back() == '0' ? '1' : '0';
     QCOMPARE(int(book.check(forged, t0)), int(NonceBook::NonceCheck::Unknown));
-    QCOMPARE(int(NonceBook().check(n, t0)), int(NonceBook::NonceCheck::Unknown));  // another engine's
+    QCOMPARE(int(NonceBook().check(n, t0)),
+             int(NonceBook::NonceCheck::Unknown));  // another engine's
     QVERIFY(make_challenge("proffer", n, true).find("stale=TRUE") != std::string::npos);
+  }
+
+  void a_client_computes_the_same_response() {
+    DigestCredentials c;
+    c.username = "Mufasa";
+    c.realm = "testrealm@host.com";
+    c.nonce = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+    c.uri = "/dir/index.html";
+    c.qop = "auth";
+    c.nc = "00000001";
+    c.cnonce = "0a4f113b";
+    QCOMPARE(digest_response(c, "GET", ha1("Mufasa", "testrealm@host.com", "Circle Of Life")),
+             std::string("6629fae49393a05397450978507c4ef1"));
+  }
+
+  void scheme_and_algorithm_are_case_insensitive() {
+    auto c = parse_digest_authorization(
+        "DIGEST username=bob, realm=\"r\", nonce=\"n\", uri=\"sip:x\", response=\"x\", "
+        "algorithm=md5");
+    QVERIFY(c);
+    QCOMPARE(c.value().username, std::string("bob"));
+    QCOMPARE(c.value().algorithm, std::string("md5"));
+    QVERIFY(!parse_digest_authorization("Digest realm=\"r\" nonce, username=\"bob\""));
+  }
+
+  void challenges_quote_what_they_carry() {
+    auto fresh = make_challenge("pro\"ffer", "1.ab", false);
+    QCOMPARE(fresh, std::string("Digest realm=\"pro\\\"ffer\", nonce=\"1.ab\", algorithm=MD5, "
+                                "qop=\"auth\""));
+  }
+
+  void mangled_nonces_are_unknown() {
+    NonceBook book(std::chrono::seconds(60));
+    auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+    auto n = book.issue(t0);
+    QCOMPARE(int(book.check(n, t0 + std::chrono::seconds(60))), int(NonceBook::NonceCheck::Valid));
+    QCOMPARE(int(book.check(n, t0 + std::chrono::seconds(61))), int(NonceBook::NonceCheck::Stale));
+    // A later timestamp with the old MAC: someone extending their nonce's life.
+    std::string extended =
+        book.issue(t0 + std::chrono::seconds(1000)).substr(0, n.find('.')) + n.substr(n.find('.'));
+    QCOMPARE(int(book.check(extended, t0)), int(NonceBook::NonceCheck::Unknown));
+    for (const char* junk : {"", ".", "abc", "zz.zz", "0123456789abcdef01.00"})
+      QCOMPARE(int(book.check(junk, t0)), int(NonceBook::NonceCheck::Unknown));
   }
 };
 

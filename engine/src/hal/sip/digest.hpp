@@ -20,9 +20,16 @@ struct DigestCredentials {
 
 // The value of an Authorization header: `Digest username="bob", realm="...", ...`.
 core::Result<DigestCredentials> parse_digest_authorization(std::string_view header_value);
+// The response a client computes for `method` from HA1 and the other fields of `c` (qop auth,
+// or none as in RFC 2069).
+std::string digest_response(const DigestCredentials& c, std::string_view method,
+                            std::string_view ha1_hex);
 // True when `c.response` is right for `method` and the user's HA1 (constant-time comparison).
 bool verify_digest(const DigestCredentials& c, std::string_view method, std::string_view ha1_hex);
 
+// Nonces "<hex seconds>.<hex HMAC-SHA256 of them>" under a secret made at construction: valid
+// for `lifetime`, then Stale (the registrar challenges again with stale=TRUE); forged, mangled or
+// from another NonceBook, Unknown. Throws std::runtime_error when no random secret can be had.
 class NonceBook {
  public:
   enum class NonceCheck { Valid, Stale, Unknown };
@@ -36,7 +43,7 @@ class NonceBook {
   std::chrono::seconds lifetime_;
 };
 
-// The WWW-Authenticate value for a challenge.
+// The WWW-Authenticate (or Proxy-Authenticate) value for a challenge: MD5, qop "auth".
 std::string make_challenge(std::string_view realm, std::string_view nonce, bool stale);
 
 }  // namespace proffer::hal::sip

@@ -6,24 +6,39 @@ namespace proffer::hal::sip {
 
 namespace pn = i18n::phonenumbers;
 
+namespace {
+
+// A tel: URI (RFC 3966) as some callers send it; URI schemes are case-insensitive.
+std::string_view without_tel_scheme(std::string_view text) {
+  if (text.size() >= 4 && (text[0] == 't' || text[0] == 'T') &&
+      (text[1] == 'e' || text[1] == 'E') && (text[2] == 'l' || text[2] == 'L') && text[3] == ':')
+    text.remove_prefix(4);
+  return text;
+}
+
+}  // namespace
+
 bool looks_like_phone_number(std::string_view text) {
-  if (text.rfind("tel:", 0) == 0) text.remove_prefix(4);
+  text = without_tel_scheme(text);
   int digits = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c >= '0' && c <= '9') ++digits;
-    else if (c == '+' && i == 0) continue;
-    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') return false;
+    if (c >= '0' && c <= '9')
+      ++digits;
+    else if (c == '+' && i == 0)
+      continue;
+    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
+      return false;
   }
   return digits > 0;
 }
 
 core::Result<std::string> normalise_e164(std::string_view number, std::string_view region) {
-  std::string input(number);
-  if (input.rfind("tel:", 0) == 0) input.erase(0, 4);
+  std::string input(without_tel_scheme(number));
   if (auto semi = input.find(';'); semi != std::string::npos) input.resize(semi);  // tel params
   auto bad = [&](const std::string& why) {
-    return core::Error{"bad_number", "'" + std::string(number) + "' is not a phone number (" + why + ")"};
+    return core::Error{"bad_number",
+                       "'" + std::string(number) + "' is not a phone number (" + why + ")"};
   };
   if (!looks_like_phone_number(input)) return bad("only digits, + and separators are allowed");
   const auto* util = pn::PhoneNumberUtil::GetInstance();
