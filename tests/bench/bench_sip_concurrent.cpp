@@ -56,10 +56,23 @@ Quality run_level(int calls, int hold_after_ramp_s) {
   std::string scenario =
       std::string(PROFFER_SOURCE_DIR) + "/tests/integration/sip/scenarios/uac_wait_bye.xml";
   std::uint16_t media = free_port(true);
-  std::vector<std::string> args{"-sf", scenario, "-p", std::to_string(free_port()), "-rtp_echo",
-                                "-mp", std::to_string(media), "-r", std::to_string(kRate), "-m",
-                                std::to_string(calls), "-l", std::to_string(calls), "-buff_size",
-                                "4194304", "-timeout", std::to_string(hold_ms / 1000 + 60),
+  std::vector<std::string> args{"-sf",
+                                scenario,
+                                "-p",
+                                std::to_string(free_port()),
+                                "-rtp_echo",
+                                "-mp",
+                                std::to_string(media),
+                                "-r",
+                                std::to_string(kRate),
+                                "-m",
+                                std::to_string(calls),
+                                "-l",
+                                std::to_string(calls),
+                                "-buff_size",
+                                "4194304",
+                                "-timeout",
+                                std::to_string(hold_ms / 1000 + 60),
                                 "127.0.0.1:" + std::to_string(port)};
   long long t0 = cpu_ticks(engine.pid());
   auto began = now_ns();

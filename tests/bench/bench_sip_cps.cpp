@@ -51,9 +51,20 @@ Step climb(const std::vector<int>& rates, const std::function<Step(int)>& run) {
 }
 
 std::vector<std::string> uac_args(int rate, int seconds, std::uint16_t port) {
-  return {"-r", std::to_string(rate), "-m", std::to_string(rate * seconds), "-l",
-          std::to_string(rate * 3), "-buff_size", "4194304", "-timeout", std::to_string(seconds + 30),
-          "-timeout_error", "-recv_timeout", "10000", "127.0.0.1:" + std::to_string(port)};
+  return {"-r",
+          std::to_string(rate),
+          "-m",
+          std::to_string(rate * seconds),
+          "-l",
+          std::to_string(rate * 3),
+          "-buff_size",
+          "4194304",
+          "-timeout",
+          std::to_string(seconds + 30),
+          "-timeout_error",
+          "-recv_timeout",
+          "10000",
+          "127.0.0.1:" + std::to_string(port)};
 }
 
 Step ceiling_step(const TempDir& dir, int rate, int seconds) {
@@ -90,7 +101,8 @@ Step engine_step(const std::string& policy, int rate, int seconds) {
   Engine::wait_until([&] { return engine.workers("hold", "ready") >= (policy == "pool" ? 2 : 8); },
                      10000);
   auto args = uac_args(rate, seconds, port);
-  std::string scenario = std::string(PROFFER_SOURCE_DIR) + "/tests/integration/sip/scenarios/uac_wait_bye.xml";
+  std::string scenario =
+      std::string(PROFFER_SOURCE_DIR) + "/tests/integration/sip/scenarios/uac_wait_bye.xml";
   args.insert(args.begin(), {"-sf", scenario, "-p", std::to_string(free_port())});
   long long t0 = cpu_ticks(engine.pid());
   auto began = now_ns();

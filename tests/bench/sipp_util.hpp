@@ -87,7 +87,8 @@ inline SippOutcome run_sipp(const std::string& dir, std::vector<std::string> arg
   }
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   for (auto& f : std::filesystem::directory_iterator(dir))
-    if (f.path().string().find("_screen.log") != std::string::npos) out.screen = read_file(f.path());
+    if (f.path().string().find("_screen.log") != std::string::npos)
+      out.screen = read_file(f.path());
   out.successful = screen_counter(out.screen, "Successful call");
   out.failed = screen_counter(out.screen, "Failed call");
   return out;

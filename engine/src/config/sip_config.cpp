@@ -10,8 +10,7 @@ namespace {
 // "host:port" with a port in range; the host is checked by the driver when it binds.
 void check_host_port(TableReader& r, std::string_view key, const std::string& value) {
   auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    r.fail(key, "'" + value + "' is not host:port");
+  if (colon == std::string::npos || colon == 0) r.fail(key, "'" + value + "' is not host:port");
   int port = 0;
   for (char c : value.substr(colon + 1)) {
     if (c < '0' || c > '9' || port > 65535) r.fail(key, "'" + value + "' has a bad port");
@@ -35,8 +34,7 @@ SipTrunk read_trunk(const toml::table& t, const std::string& path) {
   r.read("region", trunk.region);
   r.read("register", trunk.register_);
   r.read("register_expires_s", trunk.register_expires_s, 60, 86400);
-  if (trunk.register_ && trunk.username.empty())
-    r.fail("register", "registering needs a username");
+  if (trunk.register_ && trunk.username.empty()) r.fail("register", "registering needs a username");
   r.finish();
   return trunk;
 }

@@ -45,9 +45,11 @@ class Opus final : public AudioCodec {
   Opus() {
     int err = 0;
     enc_ = opus_encoder_create(kSampleRate, 1, OPUS_APPLICATION_VOIP, &err);
-    if (err != OPUS_OK) throw std::runtime_error("opus encoder: " + std::string(opus_strerror(err)));
+    if (err != OPUS_OK)
+      throw std::runtime_error("opus encoder: " + std::string(opus_strerror(err)));
     dec_ = opus_decoder_create(kSampleRate, 1, &err);
-    if (err != OPUS_OK) throw std::runtime_error("opus decoder: " + std::string(opus_strerror(err)));
+    if (err != OPUS_OK)
+      throw std::runtime_error("opus decoder: " + std::string(opus_strerror(err)));
     opus_encoder_ctl(enc_, OPUS_SET_INBAND_FEC(1));
     opus_encoder_ctl(enc_, OPUS_SET_PACKET_LOSS_PERC(5));
   }
@@ -82,8 +84,7 @@ const CodecInfo& codec_info(CodecId id) { return kCodecs[static_cast<int>(id)]; 
 std::optional<CodecId> codec_by_name(std::string_view name) {
   for (const auto& c : kCodecs) {
     std::string_view n = c.name;
-    if (n.size() == name.size() &&
-        std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         }))
@@ -94,9 +95,12 @@ std::optional<CodecId> codec_by_name(std::string_view name) {
 
 std::unique_ptr<AudioCodec> make_codec(CodecId id) {
   switch (id) {
-    case CodecId::Pcmu: return std::make_unique<G711<linear_to_ulaw, ulaw_to_linear>>();
-    case CodecId::Pcma: return std::make_unique<G711<linear_to_alaw, alaw_to_linear>>();
-    case CodecId::Opus: return std::make_unique<Opus>();
+    case CodecId::Pcmu:
+      return std::make_unique<G711<linear_to_ulaw, ulaw_to_linear>>();
+    case CodecId::Pcma:
+      return std::make_unique<G711<linear_to_alaw, alaw_to_linear>>();
+    case CodecId::Opus:
+      return std::make_unique<Opus>();
   }
   return nullptr;
 }

@@ -48,9 +48,12 @@ std::int16_t alaw_decode_slow(std::uint8_t code) {
   int a = code ^ 0x55;
   int t = (a & 0x0F) << 4;
   int seg = (a & 0x70) >> 4;
-  if (seg == 0) t += 8;
-  else if (seg == 1) t += 0x108;
-  else t = (t + 0x108) << (seg - 1);
+  if (seg == 0)
+    t += 8;
+  else if (seg == 1)
+    t += 0x108;
+  else
+    t = (t + 0x108) << (seg - 1);
   return static_cast<std::int16_t>((a & 0x80) ? t : -t);
 }
 

@@ -18,7 +18,8 @@ constexpr int kMaxMisorder = 100;
 
 std::uint64_t ntp_now() {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
   std::uint64_t secs = std::uint64_t(ns / 1'000'000'000) + kNtpEpochOffset;
   std::uint64_t frac = (std::uint64_t(ns % 1'000'000'000) << 32) / 1'000'000'000;
   return secs << 32 | frac;
@@ -121,9 +122,11 @@ void Session::send_report(Clock::time_point now) {
     r.expected_prior = std::uint64_t(std::max<std::int64_t>(0, expected));
     r.received_prior = r.received;
     int fraction = interval_expected <= 0 || interval_lost <= 0
-                       ? 0 : int((interval_lost << 8) / interval_expected);
+                       ? 0
+                       : int((interval_lost << 8) / interval_expected);
     s.stats.fraction_lost = fraction / 256.0;
-    std::int64_t lost = std::clamp<std::int64_t>(expected - std::int64_t(r.received), -0x800000, 0x7FFFFF);
+    std::int64_t lost =
+        std::clamp<std::int64_t>(expected - std::int64_t(r.received), -0x800000, 0x7FFFFF);
     std::uint8_t* b = pkt + n;
     wr32(b, r.ssrc);
     wr32(b + 4, (std::uint32_t(fraction & 0xFF) << 24) | (std::uint32_t(lost) & 0xFFFFFF));
@@ -145,7 +148,8 @@ void Session::send_report(Clock::time_point now) {
   pkt[n + 9] = std::uint8_t(cname);
   std::memcpy(pkt + n + 10, s.cname.data(), cname);
   n += 10 + cname;
-  do pkt[n++] = 0; while (n % 4);
+  do pkt[n++] = 0;
+  while (n % 4);
   wr16(pkt + sdes + 2, std::uint16_t((n - sdes) / 4 - 1));
   if (sendto(rtcp_fd_, pkt, n, 0, reinterpret_cast<const sockaddr*>(&s.remote_rtcp),
              sizeof s.remote_rtcp) > 0)

@@ -44,7 +44,7 @@ struct ReceiverState {
 struct Session::Impl {
   Negotiated neg;
   std::unique_ptr<AudioCodec> codec;
-  int step = 160;        // timestamp units per frame
+  int step = 160;  // timestamp units per frame
   int clock_rate = 8000;
   JitterBuffer* jitter = nullptr;
   bool audio_started = false;  // a first audio packet has arrived
@@ -60,8 +60,8 @@ struct Session::Impl {
   bool marker_next = true;
   std::vector<std::uint8_t> encoded;
   std::string dtmf_queue;
-  int dtmf_frames = 0;       // frames of the current event sent so far
-  int dtmf_gap = 0;          // audio frames still to send before the next event
+  int dtmf_frames = 0;  // frames of the current event sent so far
+  int dtmf_gap = 0;     // audio frames still to send before the next event
   std::uint32_t dtmf_ts = 0;
 
   // Receiving.

@@ -87,7 +87,11 @@ core::Result<std::unique_ptr<Session>> Session::open(PortPool& pool, const Sessi
 
 Session::Session(PortPool& pool, std::uint16_t port, int rtp_fd, int rtcp_fd,
                  const SessionOptions& o)
-    : pool_(pool), port_(port), rtp_fd_(rtp_fd), rtcp_fd_(rtcp_fd), options_(o),
+    : pool_(pool),
+      port_(port),
+      rtp_fd_(rtp_fd),
+      rtcp_fd_(rtcp_fd),
+      options_(o),
       impl_(std::make_unique<Impl>()) {
   impl_->ssrc = random32();
   impl_->seq = std::uint16_t(random32());
@@ -147,7 +151,8 @@ bool Session::read_frame(Frame& out, Clock::time_point now) {
     ssize_t n = recvmsg(rtp_fd_, &msg, 0);
     if (n < 0) break;  // EAGAIN: drained
     std::int64_t arrival = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
         timespec t;
@@ -216,8 +221,10 @@ void Session::receive_packet(const std::uint8_t* d, std::size_t len, const void*
   s.stats.octets_received += len - header - padding;
   const std::uint8_t* payload = d + header;
   std::size_t plen = len - header - padding;
-  if (pt == s.neg.dtmf_payload_type) on_event(payload, plen, ts);
-  else on_audio(payload, plen, ts, seq);
+  if (pt == s.neg.dtmf_payload_type)
+    on_event(payload, plen, ts);
+  else
+    on_audio(payload, plen, ts, seq);
 }
 
 void Session::on_audio(const std::uint8_t* payload, std::size_t len, std::uint32_t ts,

@@ -21,18 +21,18 @@ SipUser read_user(const sql::Statement& s) {
 }  // namespace
 
 void Store::put_sip_user(SipUser user, std::function<void(core::Status)> done) {
-  impl_->writer->submit(WriteJob{
-      [user = std::move(user)](sql::Database& db) -> core::Status {
-        auto stmt = db.cached(kPutSipUser);
-        if (!stmt) return stmt.error();
-        stmt.value()->bind(1, user.name).bind(2, user.realm).bind(3, user.ha1);
-        stmt.value()->bind(4, user.display_name);
-        if (auto st = stmt.value()->run(); !st)
-          return core::Error{st.error().code, "put sip user " + user.name + ": " +
-                                                  st.error().message};
-        return core::ok_status();
-      },
-      std::move(done)});
+  impl_->writer->submit(
+      WriteJob{[user = std::move(user)](sql::Database& db) -> core::Status {
+                 auto stmt = db.cached(kPutSipUser);
+                 if (!stmt) return stmt.error();
+                 stmt.value()->bind(1, user.name).bind(2, user.realm).bind(3, user.ha1);
+                 stmt.value()->bind(4, user.display_name);
+                 if (auto st = stmt.value()->run(); !st)
+                   return core::Error{st.error().code,
+                                      "put sip user " + user.name + ": " + st.error().message};
+                 return core::ok_status();
+               },
+               std::move(done)});
 }
 
 core::Result<std::optional<SipUser>> Store::find_sip_user(const std::string& name) const {

@@ -29,9 +29,7 @@ inline std::string sip_config(std::uint16_t port, const std::string& extra_sip =
   t += "[[logic.programs]]\nname = \"ivr\"\ncommand = [\"proffer-ivr\"]\n\n";
   t += "[[logic.programs]]\nname = \"silent\"\ncommand = [\"/bin/sleep\", \"60\"]\n"
        "policy = \"pool\"\nmin_processes = 0\n\n";
-  t += routes.empty()
-           ? "[[logic.routes]]\nline = \"*\"\nprogram = \"ivr\"\n"
-           : routes;
+  t += routes.empty() ? "[[logic.routes]]\nline = \"*\"\nprogram = \"ivr\"\n" : routes;
   return t;
 }
 

@@ -27,8 +27,11 @@ class AgentPhoneBridge : public QObject {
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
 
     BaresipPhone agent;
-    QVERIFY2(agent.start({.user = "agent1", .password = "s3cret", .registrar_port = port,
-                          .tone_wav = agent_tone, .run_seconds = 40}),
+    QVERIFY2(agent.start({.user = "agent1",
+                          .password = "s3cret",
+                          .registrar_port = port,
+                          .tone_wav = agent_tone,
+                          .run_seconds = 40}),
              qPrintable(agent.log()));
     QVERIFY2(wait_until([&] { return engine.stderr_text().contains("agent1 registered"); }, 10000),
              qPrintable(agent.log() + engine.stderr_text().right(2000)));
@@ -37,9 +40,10 @@ class AgentPhoneBridge : public QObject {
     RtpTap tap;
     QVERIFY2(tap.start(media_port), qPrintable(tap.error()));
     SippProcess caller;
-    QVERIFY(caller.start({.args = {"-sf", scenario_path("uac_pcmu_tone.xml"), "-m", "1", "-mp",
-                                   QString::number(media_port), "127.0.0.1:" + QString::number(port)},
-                          .workdir = media.path()}));
+    QVERIFY(
+        caller.start({.args = {"-sf", scenario_path("uac_pcmu_tone.xml"), "-m", "1", "-mp",
+                               QString::number(media_port), "127.0.0.1:" + QString::number(port)},
+                      .workdir = media.path()}));
     QVERIFY2(caller.wait(40000) == 0, why(caller, engine));
     tap.stop();
     agent.stop();
@@ -67,10 +71,13 @@ class AgentPhoneBridge : public QObject {
     QTemporaryDir media;
     QVERIFY(write_tone_wav(media.filePath("t.wav"), 440, 2));
     BaresipPhone agent;
-    QVERIFY(agent.start({.user = "agent1", .password = "wrong", .registrar_port = port,
-                         .tone_wav = media.filePath("t.wav"), .run_seconds = 10}));
-    QVERIFY(wait_until([&] { return engine.stderr_text().contains("failed authentication"); },
-                       10000));
+    QVERIFY(agent.start({.user = "agent1",
+                         .password = "wrong",
+                         .registrar_port = port,
+                         .tone_wav = media.filePath("t.wav"),
+                         .run_seconds = 10}));
+    QVERIFY(
+        wait_until([&] { return engine.stderr_text().contains("failed authentication"); }, 10000));
     auto reply = engine.request("originate", {{"target", "sip/agent1"}, {"logic", "hold1"}});
     QVERIFY(reply);
     QCOMPARE(reply->at("ok").as_bool(), false);

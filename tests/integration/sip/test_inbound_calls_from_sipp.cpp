@@ -15,8 +15,8 @@ class InboundCallsFromSipp : public QObject {
     EngineProcess engine({.toml = sip_config(port)});
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
     SippProcess sipp;
-    QVERIFY(sipp.start({.args = {"-sn", "uac", "-m", "10", "-r", "5",
-                                 "127.0.0.1:" + QString::number(port)}}));
+    QVERIFY(sipp.start(
+        {.args = {"-sn", "uac", "-m", "10", "-r", "5", "127.0.0.1:" + QString::number(port)}}));
     QVERIFY2(sipp.wait(60000) == 0, why(sipp, engine));
     QVERIFY(wait_until([&] { return sip_cdrs(engine).size() >= 10; }, 10000));
     auto cdrs = sip_cdrs(engine);

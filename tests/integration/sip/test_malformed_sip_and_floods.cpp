@@ -98,8 +98,8 @@ class MalformedSipAndFloods : public QObject {
 
   void a_flood_from_one_address_is_throttled_and_logged() {
     auto port = free_sip_port();
-    EngineProcess engine(
-        {.toml = sip_config(port, "rate_limit_per_s = 20\nrate_limit_burst = 20\n", route("*", "hold1"))});
+    EngineProcess engine({.toml = sip_config(port, "rate_limit_per_s = 20\nrate_limit_burst = 20\n",
+                                             route("*", "hold1"))});
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
     SippProcess flood;  // 300 calls at 300/s from one address: far over 20/s
     QVERIFY(flood.start({.args = {"-sn", "uac", "-m", "300", "-r", "300", "-recv_timeout", "3000",
@@ -109,7 +109,7 @@ class MalformedSipAndFloods : public QObject {
              qPrintable(engine.stderr_text().right(2000)));
     auto cdrs = sip_cdrs(engine, 400);
     QVERIFY2(cdrs.size() < 150, qPrintable(QString::number(cdrs.size())));  // most were refused
-    QTest::qWait(1500);  // the bucket refills
+    QTest::qWait(1500);                                                     // the bucket refills
     QByteArray log;
     QVERIFY2(a_call_succeeds(port, log), log);
     PROFFER_VERIFY_ENGINE_STOPS(engine);

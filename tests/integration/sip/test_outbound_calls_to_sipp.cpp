@@ -12,16 +12,17 @@ class OutboundCallsToSipp : public QObject {
   void an_originated_call_reaches_sipp_uas_through_the_trunk() {
     auto port = free_sip_port();
     auto uas_port = free_sip_port();
-    std::string trunk = "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:" +
-                        std::to_string(uas_port) + "\"\ncaller_id = \"+15550100\"\n";
+    std::string trunk =
+        "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:" + std::to_string(uas_port) +
+        "\"\ncaller_id = \"+15550100\"\n";
     EngineProcess engine({.toml = sip_config(port) + "\n" + trunk});
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
     SippProcess uas;
     QVERIFY(uas.start({.args = {"-sn", "uas", "-m", "1", "-p", QString::number(uas_port)}}));
     QTest::qWait(300);
 
-    auto r = engine.result("originate", {{"target", "sip/carrier/(202) 555-0173"},
-                                         {"logic", "hold1"}});
+    auto r =
+        engine.result("originate", {{"target", "sip/carrier/(202) 555-0173"}, {"logic", "hold1"}});
     QVERIFY2(r, qPrintable(engine.failure()));
     QVERIFY2(uas.wait(30000) == 0, why(uas, engine));  // one call, BYE received and answered
     QVERIFY(wait_until([&] { return !sip_cdrs(engine).empty(); }, 10000));
@@ -38,16 +39,17 @@ class OutboundCallsToSipp : public QObject {
   void a_carrier_digest_challenge_is_answered_with_the_trunk_credentials() {
     auto port = free_sip_port();
     auto carrier_port = free_sip_port();
-    std::string trunk = "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:" +
-                        std::to_string(carrier_port) +
-                        "\"\nusername = \"shop\"\npassword = \"trunk-secret\"\n";
+    std::string trunk =
+        "[[sip.trunks]]\nname = \"carrier\"\nproxy = \"127.0.0.1:" + std::to_string(carrier_port) +
+        "\"\nusername = \"shop\"\npassword = \"trunk-secret\"\n";
     EngineProcess engine({.toml = sip_config(port) + "\n" + trunk});
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
     SippProcess carrier;  // 401 first; then verifies the credentials before answering
     QVERIFY(carrier.start({.args = {"-sf", scenario_path("uas_digest_challenge.xml"), "-m", "1",
                                     "-p", QString::number(carrier_port)}}));
     QTest::qWait(300);
-    QVERIFY(engine.result("originate", {{"target", "sip/carrier/+12025550173"}, {"logic", "hold1"}}));
+    QVERIFY(
+        engine.result("originate", {{"target", "sip/carrier/+12025550173"}, {"logic", "hold1"}}));
     QVERIFY2(carrier.wait(30000) == 0, why(carrier, engine));
     QVERIFY(wait_until([&] { return !sip_cdrs(engine).empty(); }, 10000));
     auto c = sip_cdrs(engine).front();

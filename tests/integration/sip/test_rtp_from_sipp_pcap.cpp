@@ -19,9 +19,9 @@ class RtpFromSippPcap : public QObject {
     QVERIFY2(engine.start(), qPrintable(engine.failure()));
     EventListener events(engine.events_endpoint(), "channel.");
     SippProcess sipp;  // its work folder links pcap/ to /usr/share/sip-tester
-    QVERIFY(sipp.start({.args = {"-sn", "uac_pcap", "-m", "1", "-mp",
-                                 QString::number(free_udp_port_pair()),
-                                 "127.0.0.1:" + QString::number(port)}}));
+    QVERIFY(sipp.start(
+        {.args = {"-sn", "uac_pcap", "-m", "1", "-mp", QString::number(free_udp_port_pair()),
+                  "127.0.0.1:" + QString::number(port)}}));
     std::string digits;
     std::optional<json::object> media;
     while (auto e = events.next("channel.", 20000)) {

@@ -6,10 +6,9 @@
 //   proffer-test-logic bridge TARGET      answer, dial TARGET (bridged on answer), stay until a
 //                                         side hangs up
 //   proffer-test-logic tone SPEC MS       answer, play the tone SPEC for MS ms, hang up
-#include <proffer/sdk/sdk.hpp>
-
 #include <cstdlib>
 #include <map>
+#include <proffer/sdk/sdk.hpp>
 #include <string>
 #include <vector>
 
@@ -55,9 +54,12 @@ sdk::Task<void> tone(sdk::Call& call, std::string spec, int ms) {
 
 sdk::Task<void> serve(sdk::Call& call) {
   const std::string& mode = g_args.at(0);
-  if (mode == "hold") co_await hold(call, std::atoi(g_args.at(1).c_str()));
-  else if (mode == "bridge") co_await bridge(call, g_args.at(1));
-  else if (mode == "tone") co_await tone(call, g_args.at(1), std::atoi(g_args.at(2).c_str()));
+  if (mode == "hold")
+    co_await hold(call, std::atoi(g_args.at(1).c_str()));
+  else if (mode == "bridge")
+    co_await bridge(call, g_args.at(1));
+  else if (mode == "tone")
+    co_await tone(call, g_args.at(1), std::atoi(g_args.at(2).c_str()));
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ namespace {
 Frame tone_frame(double hz, int index) {
   Frame f;
   for (std::size_t i = 0; i < kFrameSamples; ++i)
-    f.samples[i] = std::int16_t(8000 * std::sin(2 * std::numbers::pi * hz *
-                                                double(index * int(kFrameSamples) + int(i)) / kSampleRate));
+    f.samples[i] =
+        std::int16_t(8000 * std::sin(2 * std::numbers::pi * hz *
+                                     double(index * int(kFrameSamples) + int(i)) / kSampleRate));
   return f;
 }
 
@@ -68,7 +69,8 @@ class G711AndOpusCodecs : public QObject {
   void a_tone_keeps_its_frequency_through_each_codec() {
     for (auto id : {CodecId::Pcmu, CodecId::Pcma, CodecId::Opus}) {
       double hz = through(id, 1000);
-      QVERIFY2(std::abs(hz - 1000) < 15, qPrintable(QString("%1: %2 Hz").arg(codec_info(id).name).arg(hz)));
+      QVERIFY2(std::abs(hz - 1000) < 15,
+               qPrintable(QString("%1: %2 Hz").arg(codec_info(id).name).arg(hz)));
     }
   }
 

@@ -8,8 +8,8 @@
 
 #include <QtTest>
 #include <cmath>
-#include <numbers>
 #include <cstring>
+#include <numbers>
 #include <thread>
 
 #include "proffer/media/rtp.hpp"
@@ -22,8 +22,9 @@ namespace {
 Frame tone(double hz, int index) {
   Frame f;
   for (std::size_t i = 0; i < kFrameSamples; ++i)
-    f.samples[i] = std::int16_t(8000 * std::sin(2 * std::numbers::pi * hz *
-                                                double(index * int(kFrameSamples) + int(i)) / kSampleRate));
+    f.samples[i] =
+        std::int16_t(8000 * std::sin(2 * std::numbers::pi * hz *
+                                     double(index * int(kFrameSamples) + int(i)) / kSampleRate));
   return f;
 }
 
@@ -97,14 +98,18 @@ class RtpSessions : public QObject {
       b->write_frame(tone(440, i), Clock::now());
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       Frame f;
-      if (a->read_frame(f, Clock::now())) heard_a.insert(heard_a.end(), f.samples.begin(), f.samples.end());
-      if (b->read_frame(f, Clock::now())) heard_b.insert(heard_b.end(), f.samples.begin(), f.samples.end());
+      if (a->read_frame(f, Clock::now()))
+        heard_a.insert(heard_a.end(), f.samples.begin(), f.samples.end());
+      if (b->read_frame(f, Clock::now()))
+        heard_b.insert(heard_b.end(), f.samples.begin(), f.samples.end());
     }
     QVERIFY(heard_b.size() > 40 * kFrameSamples);
-    QVERIFY2(std::abs(crossing_hz(heard_b) - 1000) < 40, qPrintable(QString::number(crossing_hz(heard_b))));
+    QVERIFY2(std::abs(crossing_hz(heard_b) - 1000) < 40,
+             qPrintable(QString::number(crossing_hz(heard_b))));
     // b's first packets went nowhere; once a's arrived, b answered to a's real port.
     QVERIFY(heard_a.size() > 30 * kFrameSamples);
-    QVERIFY2(std::abs(crossing_hz(heard_a) - 440) < 40, qPrintable(QString::number(crossing_hz(heard_a))));
+    QVERIFY2(std::abs(crossing_hz(heard_a) - 440) < 40,
+             qPrintable(QString::number(crossing_hz(heard_a))));
     QCOMPARE(b->stats().lost, std::int64_t(0));
     QCOMPARE(a->stats().packets_sent, std::uint64_t(100));
   }
@@ -136,9 +141,22 @@ class RtpSessions : public QObject {
     s->on_digit = [&](char d) { got += d; };
     Raw raw(s->local_port());
     auto event = [&](std::uint16_t seq, std::uint32_t ts, int code, bool end) {
-      std::vector<std::uint8_t> p{0x80, 101, std::uint8_t(seq >> 8), std::uint8_t(seq), std::uint8_t(ts >> 24),
-                                  std::uint8_t(ts >> 16), std::uint8_t(ts >> 8), std::uint8_t(ts), 0, 0, 0, 9,
-                                  std::uint8_t(code), std::uint8_t(end ? 0x8A : 0x0A), 0, 160};
+      std::vector<std::uint8_t> p{0x80,
+                                  101,
+                                  std::uint8_t(seq >> 8),
+                                  std::uint8_t(seq),
+                                  std::uint8_t(ts >> 24),
+                                  std::uint8_t(ts >> 16),
+                                  std::uint8_t(ts >> 8),
+                                  std::uint8_t(ts),
+                                  0,
+                                  0,
+                                  0,
+                                  9,
+                                  std::uint8_t(code),
+                                  std::uint8_t(end ? 0x8A : 0x0A),
+                                  0,
+                                  160};
       raw.send(p);
     };
     event(1, 1000, 7, false);
@@ -196,8 +214,18 @@ class RtpSessions : public QObject {
     to.sin_port = htons(s->local_port());
     for (int i = 0; i < 50; ++i) {
       if (i % 5 == 0) continue;  // a fifth lost
-      std::uint8_t pkt[12 + 160] = {0x80, 0, 0, std::uint8_t(i), 0, 0, std::uint8_t((i * 160) >> 8),
-                                    std::uint8_t(i * 160), 0, 0, 0, 0x22};
+      std::uint8_t pkt[12 + 160] = {0x80,
+                                    0,
+                                    0,
+                                    std::uint8_t(i),
+                                    0,
+                                    0,
+                                    std::uint8_t((i * 160) >> 8),
+                                    std::uint8_t(i * 160),
+                                    0,
+                                    0,
+                                    0,
+                                    0x22};
       sendto(rtp_fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     }
     Frame f;
@@ -210,7 +238,8 @@ class RtpSessions : public QObject {
     QVERIFY(len >= 32);
     QVERIFY(report[1] == 200 || report[1] == 201);
     std::size_t block = report[1] == 200 ? 28 : 8;
-    QVERIFY2(report[block + 4] >= 40 && report[block + 4] <= 70, qPrintable(QString::number(report[block + 4])));
+    QVERIFY2(report[block + 4] >= 40 && report[block + 4] <= 70,
+             qPrintable(QString::number(report[block + 4])));
     // The far end's report about us reaches our statistics.
     std::uint8_t rtp[512];
     QVERIFY(recv(rtp_fd, rtp, sizeof rtp, 0) >= 12);
@@ -232,11 +261,11 @@ class RtpSessions : public QObject {
     auto s = std::move(Session::open(pool_, options_).value());
     s->start(toward(*s, false));
     Raw raw(s->local_port());
-    raw.send({0x80, 0});                                          // too short
-    raw.send(std::vector<std::uint8_t>(40, 0x40));                // version 1
+    raw.send({0x80, 0});                                         // too short
+    raw.send(std::vector<std::uint8_t>(40, 0x40));               // version 1
     raw.send({0x8F, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3});  // 15 CSRCs that are not there
-    raw.rtp(1, 0, 99);                                            // a payload type not agreed
-    raw.send({0xA0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 200});       // padding longer than the packet
+    raw.rtp(1, 0, 99);                                           // a payload type not agreed
+    raw.send({0xA0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 200});      // padding longer than the packet
     pump(*s, 2);
     QCOMPARE(s->stats().malformed, std::uint64_t(5));
     QCOMPARE(s->stats().packets_received, std::uint64_t(0));

@@ -58,9 +58,9 @@ struct Negotiated {
 struct Stats {
   std::uint64_t packets_sent = 0, octets_sent = 0;
   std::uint64_t packets_received = 0, octets_received = 0;
-  std::int64_t lost = 0;          // RFC 3550 A.3, cumulative
-  double fraction_lost = 0;       // over the last RTCP interval, 0..1
-  double jitter_ms = 0;           // RFC 3550 A.8 interarrival jitter
+  std::int64_t lost = 0;             // RFC 3550 A.3, cumulative
+  double fraction_lost = 0;          // over the last RTCP interval, 0..1
+  double jitter_ms = 0;              // RFC 3550 A.8 interarrival jitter
   double remote_fraction_lost = -1;  // from the peer's report about us; -1 when none
   double remote_jitter_ms = -1;
   std::uint64_t rtcp_sent = 0, rtcp_received = 0;

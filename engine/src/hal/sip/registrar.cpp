@@ -15,16 +15,18 @@ RegistrarReply Registrar::handle(const SipEvent& r, std::chrono::steady_clock::t
   if (r.authorization.empty()) return challenge(false);
   auto creds = parse_digest_authorization(r.authorization);
   if (!creds) {
-    spdlog::info("sip registrar: bad Authorization from {}: {}", r.source,
-                 creds.error().message);
+    spdlog::info("sip registrar: bad Authorization from {}: {}", r.source, creds.error().message);
     spdlog::debug("sip registrar: the header was: {}", r.authorization);
     return challenge(false);
   }
   const auto& c = creds.value();
   switch (nonces_.check(c.nonce, std::chrono::system_clock::now())) {
-    case NonceBook::NonceCheck::Unknown: return challenge(false);
-    case NonceBook::NonceCheck::Stale: return challenge(true);
-    case NonceBook::NonceCheck::Valid: break;
+    case NonceBook::NonceCheck::Unknown:
+      return challenge(false);
+    case NonceBook::NonceCheck::Stale:
+      return challenge(true);
+    case NonceBook::NonceCheck::Valid:
+      break;
   }
   // A phone registers its own address of record only.
   if (c.username != r.to_user || c.realm != realm_) {

@@ -1,7 +1,8 @@
 #include "sip_driver.hpp"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
 
 #include "e164.hpp"
 #include "proffer/store/store.hpp"
@@ -16,7 +17,9 @@ namespace {
 
 constexpr auto kReportEvery = std::chrono::seconds(5);
 
-std::string host_of(const std::string& host_port) { return host_port.substr(0, host_port.rfind(':')); }
+std::string host_of(const std::string& host_port) {
+  return host_port.substr(0, host_port.rfind(':'));
+}
 
 }  // namespace
 
@@ -39,8 +42,8 @@ StartResult SipDriver::start(const config::EngineConfig& config, DriverEvents& e
   registrar_ = std::make_unique<Registrar>(store_, config_.realm);
   if (store_) {
     for (const auto& u : config_.users)
-      store_->put_sip_user(store::SipUser{u.name, config_.realm, ha1(u.name, config_.realm, u.password),
-                                          u.display_name});
+      store_->put_sip_user(store::SipUser{u.name, config_.realm,
+                                          ha1(u.name, config_.realm, u.password), u.display_name});
     store_->flush();
   }
   StackOptions so;
@@ -97,11 +100,16 @@ void SipDriver::register_trunks() {
 
 const std::unordered_map<int, SipDriver::Handler>& SipDriver::handlers() {
   static const std::unordered_map<int, Handler> table{
-      {int(Kind::Invite), &SipDriver::on_invite},       {int(Kind::Reinvite), &SipDriver::on_reinvite},
-      {int(Kind::Ack), &SipDriver::on_ack},             {int(Kind::Progress), &SipDriver::on_progress},
-      {int(Kind::Answered), &SipDriver::on_answered},   {int(Kind::Failed), &SipDriver::on_failed},
-      {int(Kind::Ended), &SipDriver::on_ended},         {int(Kind::Info), &SipDriver::on_info},
-      {int(Kind::Register), &SipDriver::on_register},   {int(Kind::Registered), &SipDriver::on_registered},
+      {int(Kind::Invite), &SipDriver::on_invite},
+      {int(Kind::Reinvite), &SipDriver::on_reinvite},
+      {int(Kind::Ack), &SipDriver::on_ack},
+      {int(Kind::Progress), &SipDriver::on_progress},
+      {int(Kind::Answered), &SipDriver::on_answered},
+      {int(Kind::Failed), &SipDriver::on_failed},
+      {int(Kind::Ended), &SipDriver::on_ended},
+      {int(Kind::Info), &SipDriver::on_info},
+      {int(Kind::Register), &SipDriver::on_register},
+      {int(Kind::Registered), &SipDriver::on_registered},
   };
   return table;
 }
@@ -159,10 +167,11 @@ void SipDriver::on_invite(SipEvent& ev) {
     auto parsed = parse_remote_sdp(ev.sdp);
     if (!parsed) {
       bool unsupported = parsed.error().code != "sdp_malformed";
-      spdlog::info("sip: refusing INVITE {} from {}: {}", ev.call_id, ev.source, parsed.error().message);
+      spdlog::info("sip: refusing INVITE {} from {}: {}", ev.call_id, ev.source,
+                   parsed.error().message);
       stack_.respond(ev.key, unsupported ? 488 : 400,
-                     unsupported ? "Not Acceptable Here" : "Bad Request (SDP)",
-                     {}, {{"Warning", "399 proffer \"" + parsed.error().message + "\""}});
+                     unsupported ? "Not Acceptable Here" : "Bad Request (SDP)", {},
+                     {{"Warning", "399 proffer \"" + parsed.error().message + "\""}});
       return;
     }
     offer = parsed.value();
@@ -187,7 +196,8 @@ void SipDriver::on_invite(SipEvent& ev) {
   if (offer) {
     auto answer = answer_offer(*offer, local_spec(call));
     if (!answer) {
-      spdlog::info("sip: refusing INVITE {} from {}: {}", ev.call_id, ev.source, answer.error().message);
+      spdlog::info("sip: refusing INVITE {} from {}: {}", ev.call_id, ev.source,
+                   answer.error().message);
       stack_.respond(ev.key, 488, "Not Acceptable Here");
       return;
     }
@@ -267,7 +277,8 @@ void SipDriver::on_reinvite(SipEvent& ev) {
   }
   auto offer = parse_remote_sdp(ev.sdp);
   ++sdp_version_;
-  auto answer = offer ? answer_offer(offer.value(), local_spec(*call)) : core::Result<Answer>(offer.error());
+  auto answer =
+      offer ? answer_offer(offer.value(), local_spec(*call)) : core::Result<Answer>(offer.error());
   if (!answer) return stack_.respond(ev.key, 488, "Not Acceptable Here");
   stack_.respond(ev.key, 200, "OK", answer.value().sdp);
   start_media(*call, answer.value());
@@ -317,7 +328,8 @@ core::Result<InviteRequest> SipDriver::resolve_target(const std::string& address
   }
   auto binding = registrar_->find(address, std::chrono::steady_clock::now());
   if (!binding)
-    return core::Error{"unknown_line", "'" + address + "' is neither <trunk>/<number> nor a registered user"};
+    return core::Error{"unknown_line",
+                       "'" + address + "' is neither <trunk>/<number> nor a registered user"};
   r.uri = binding->contact;
   r.from = "sip:" + (caller_id.empty() ? std::string("proffer") : caller_id) + "@" + host_;
   return r;
@@ -382,14 +394,15 @@ void SipDriver::on_ended(SipEvent& ev) {
   if (!call) return;
   ChannelId id = call->id;
   if (call->rtp && call->media) report_media(*call, true);
-  Cause cause = ev.status == 200 || ev.status == 487 ? Cause::NormalClearing
-                                                      : cause_from_status(ev.status);
+  Cause cause =
+      ev.status == 200 || ev.status == 487 ? Cause::NormalClearing : cause_from_status(ev.status);
   forget(id);
   events_->on_hangup(id, cause);
 }
 
 void SipDriver::on_info(SipEvent& ev) {
-  if (auto* call = by_key(ev.key); call && !ev.digit.empty()) events_->on_dtmf(call->id, ev.digit[0]);
+  if (auto* call = by_key(ev.key); call && !ev.digit.empty())
+    events_->on_dtmf(call->id, ev.digit[0]);
 }
 
 void SipDriver::on_register(SipEvent& ev) {
@@ -418,7 +431,8 @@ bool SipDriver::read_frame(ChannelId id, media::Frame& frame) {
     call->last_report = now;
   }
   if (config_.rtp_timeout_s > 0 && !call->held && call->rtp->inactive(now)) {
-    spdlog::info("sip: {}: no RTP for {} s, hanging up", core::to_string(id), config_.rtp_timeout_s);
+    spdlog::info("sip: {}: no RTP for {} s, hanging up", core::to_string(id),
+                 config_.rtp_timeout_s);
     report_media(*call, true);
     stack_.bye(call->key);
     forget(id);
@@ -432,7 +446,8 @@ bool SipDriver::read_frame(ChannelId id, media::Frame& frame) {
 
 void SipDriver::write_frame(ChannelId id, const media::Frame& frame) {
   auto* call = by_id(id);
-  if (call && call->rtp && call->media) call->rtp->write_frame(frame, std::chrono::steady_clock::now());
+  if (call && call->rtp && call->media)
+    call->rtp->write_frame(frame, std::chrono::steady_clock::now());
 }
 
 bool SipDriver::send_dtmf(ChannelId id, std::string_view digits) {

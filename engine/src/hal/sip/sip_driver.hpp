@@ -2,15 +2,14 @@
 // The SIP driver: calls from and to SIP phones, gateways and carrier trunks. Signalling runs in
 // SofiaStack on its own thread; this class lives on the core executor, negotiates SDP, owns each
 // call's RTP session (driven by the shared media tick) and keeps the registrar.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "proffer/config/config.hpp"
 #include "proffer/hal/driver.hpp"

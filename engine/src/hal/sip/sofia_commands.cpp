@@ -1,11 +1,10 @@
 // Commands from the engine, run on the sofia thread.
 #include <dirent.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
-
-#include <spdlog/spdlog.h>
 
 #include "sofia_impl.hpp"
 
@@ -36,8 +35,7 @@ void SofiaStack::Impl::do_respond(CallKey key, int status, const std::string& ph
   if (it == legs.end()) return;
   Leg& leg = it->second;
   std::string extra = header_block(headers);
-  nua_respond(leg.nh, status, intern(phrase),
-              TAG_IF(leg.has_saved, NUTAG_WITH_SAVED(leg.saved)),
+  nua_respond(leg.nh, status, intern(phrase), TAG_IF(leg.has_saved, NUTAG_WITH_SAVED(leg.saved)),
               TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
               TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(sdp.c_str())),
               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
@@ -51,9 +49,10 @@ void SofiaStack::Impl::do_respond(CallKey key, int status, const std::string& ph
 }
 
 void SofiaStack::Impl::do_invite(CallKey key, const InviteRequest& r) {
-  nua_handle_t* nh = nua_handle(nua, reinterpret_cast<nua_hmagic_t*>(static_cast<std::uintptr_t>(key)),
-                                NUTAG_URL(r.uri.c_str()), SIPTAG_TO_STR(r.uri.c_str()),
-                                SIPTAG_FROM_STR(r.from.c_str()), TAG_END());
+  nua_handle_t* nh =
+      nua_handle(nua, reinterpret_cast<nua_hmagic_t*>(static_cast<std::uintptr_t>(key)),
+                 NUTAG_URL(r.uri.c_str()), SIPTAG_TO_STR(r.uri.c_str()),
+                 SIPTAG_FROM_STR(r.from.c_str()), TAG_END());
   if (!nh) {
     SipEvent ev{SipEvent::Kind::Failed, key, 400, "Bad Request-URI " + r.uri};
     emit(std::move(ev));
@@ -122,10 +121,9 @@ void SofiaStack::Impl::set_socket_buffers(const std::string& listen, int bytes) 
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
-    int p = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
-            : addr.ss_family == AF_INET6
-                ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                : -1;
+    int p = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+            : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                         : -1;
     if (p != port) continue;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);

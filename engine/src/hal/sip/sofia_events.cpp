@@ -1,6 +1,5 @@
 // nua's events, turned into SipEvents for the driver. Runs on the sofia thread.
 #include <arpa/inet.h>
-
 #include <spdlog/spdlog.h>
 
 #include "sofia_impl.hpp"
@@ -43,8 +42,7 @@ void fill_parties(SipEvent& ev, sip_t const* sip) {
       ev.from_display = ev.from_display.substr(1, ev.from_display.size() - 2);
   }
   if (sip->sip_to) ev.to_user = text(sip->sip_to->a_url->url_user);
-  if (sip->sip_request)
-    ev.request_user = text(sip->sip_request->rq_url->url_user);
+  if (sip->sip_request) ev.request_user = text(sip->sip_request->rq_url->url_user);
   if (sip->sip_call_id) ev.call_id = text(sip->sip_call_id->i_id);
 }
 
@@ -61,22 +59,36 @@ void SofiaStack::Impl::on_nua(nua_event_t event, int status, char const* phrase,
   self->dispatch(event, status, phrase, nh, key_of(hmagic), sip, tags);
 }
 
-void SofiaStack::Impl::dispatch(nua_event_t event, int status, char const* phrase,
-                                nua_handle_t* nh, CallKey key, sip_t const* sip, tagi_t tags[]) {
+void SofiaStack::Impl::dispatch(nua_event_t event, int status, char const* phrase, nua_handle_t* nh,
+                                CallKey key, sip_t const* sip, tagi_t tags[]) {
   switch (event) {
-    case nua_i_invite: on_invite(status, nh, key, sip); break;
+    case nua_i_invite:
+      on_invite(status, nh, key, sip);
+      break;
     case nua_i_ack: {
       SipEvent ev{SipEvent::Kind::Ack, key};
       ev.sdp = payload(sip);
       if (key) emit(std::move(ev));
       break;
     }
-    case nua_r_invite: on_invite_result(status, phrase, key, sip); break;
-    case nua_i_state: on_state(key, status, phrase, tags); break;
-    case nua_i_bye: on_remote_end(key, 200, "BYE"); break;
-    case nua_i_cancel: on_remote_end(key, 487, "CANCEL"); break;
-    case nua_i_info: on_info(nh, key, sip); break;
-    case nua_i_register: on_register(nh, key, sip); break;
+    case nua_r_invite:
+      on_invite_result(status, phrase, key, sip);
+      break;
+    case nua_i_state:
+      on_state(key, status, phrase, tags);
+      break;
+    case nua_i_bye:
+      on_remote_end(key, 200, "BYE");
+      break;
+    case nua_i_cancel:
+      on_remote_end(key, 487, "CANCEL");
+      break;
+    case nua_i_info:
+      on_info(nh, key, sip);
+      break;
+    case nua_i_register:
+      on_register(nh, key, sip);
+      break;
     case nua_r_register: {
       SipEvent ev{SipEvent::Kind::Registered, key, status, text(phrase)};
       if (status == 401 || status == 407) {
@@ -85,15 +97,15 @@ void SofiaStack::Impl::dispatch(nua_event_t event, int status, char const* phras
           it->second.auth_tried = true;
           auto* au = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
           const char* realm = au ? msg_params_find(au->au_params, "realm=") : nullptr;
-          std::string cred = std::string(au ? au->au_scheme : "Digest") + ":" +
-                             text(realm) + ":" + it->second.auth_user + ":" +
-                             it->second.auth_password;
+          std::string cred = std::string(au ? au->au_scheme : "Digest") + ":" + text(realm) + ":" +
+                             it->second.auth_user + ":" + it->second.auth_password;
           nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
           break;
         }
       }
       if (status >= 200) {
-        if (auto it = legs.find(key); it != legs.end() && status < 300) it->second.auth_tried = false;
+        if (auto it = legs.find(key); it != legs.end() && status < 300)
+          it->second.auth_tried = false;
         emit(std::move(ev));
       }
       break;
@@ -101,8 +113,11 @@ void SofiaStack::Impl::dispatch(nua_event_t event, int status, char const* phras
     case nua_r_shutdown:
       if (status >= 200) su_root_break(root);
       break;
-    case nua_i_error: spdlog::warn("sip: stack error {} {}", status, text(phrase)); break;
-    default: break;
+    case nua_i_error:
+      spdlog::warn("sip: stack error {} {}", status, text(phrase));
+      break;
+    default:
+      break;
   }
 }
 
@@ -203,8 +218,8 @@ void SofiaStack::Impl::on_info(nua_handle_t* nh, CallKey key, sip_t const* sip) 
     auto v = body.find_first_not_of(" \t\r\n");
     if (v != std::string::npos) digit = body.substr(v, 1);
   }
-  bool ok = digit.size() == 1 && std::string_view("0123456789*#ABCDabcd").find(digit[0]) !=
-                                     std::string_view::npos;
+  bool ok = digit.size() == 1 &&
+            std::string_view("0123456789*#ABCDabcd").find(digit[0]) != std::string_view::npos;
   nua_respond(nh, ok ? 200 : 415, ok ? "OK" : "Unsupported Media Type", NUTAG_WITH_THIS(nua),
               TAG_END());
   if (!ok || !key) return;

@@ -1,6 +1,15 @@
 #pragma once
 // The sofia side of SofiaStack: state that only the sofia thread touches (after start), except
 // the command queue, which is guarded by its mutex.
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/su_wait.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -10,15 +19,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/soa_tag.h>
-#include <sofia-sip/su_tag_io.h>
-#include <sofia-sip/su_wait.h>
 
 #include "rate_limiter.hpp"
 #include "sofia_stack.hpp"
@@ -33,8 +33,8 @@ struct SofiaStack::Impl {
     bool established = false;  // 2xx sent or received
     bool ending = false;       // we asked to end it: no Ended event for it
     bool ended_reported = false;
-    bool one_shot = false;     // a REGISTER server transaction: gone after its final response
-    bool auth_tried = false;   // credentials already sent once for this leg
+    bool one_shot = false;    // a REGISTER server transaction: gone after its final response
+    bool auth_tried = false;  // credentials already sent once for this leg
     // A request outside a dialog (REGISTER) is answered later, from another callback: nua needs
     // the request saved to match the response to it.
     nua_saved_event_t saved[1] = {};
@@ -83,8 +83,8 @@ struct SofiaStack::Impl {
   void forget(CallKey key);
 
   // Events (sofia_events.cpp).
-  void dispatch(nua_event_t event, int status, char const* phrase, nua_handle_t* nh,
-                CallKey key, sip_t const* sip, tagi_t tags[]);
+  void dispatch(nua_event_t event, int status, char const* phrase, nua_handle_t* nh, CallKey key,
+                sip_t const* sip, tagi_t tags[]);
   void on_invite(int status, nua_handle_t* nh, CallKey key, sip_t const* sip);
   void on_invite_result(int status, char const* phrase, CallKey key, sip_t const* sip);
   void on_state(CallKey key, int status, char const* phrase, tagi_t tags[]);

@@ -3,6 +3,7 @@
 // sip_* stays in this file and sofia_events.cpp.
 #include "sofia_stack.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <future>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "sofia_impl.hpp"
 
@@ -120,7 +119,8 @@ core::Status SofiaStack::start(const StackOptions& options, Sink sink) {
   if (impl_->wake_fd < 0) return core::Error{"sip_start", "eventfd failed"};
   std::promise<std::string> started;
   auto result = started.get_future();
-  impl_->thread = std::thread([this, p = std::move(started)]() mutable { impl_->run(std::move(p)); });
+  impl_->thread =
+      std::thread([this, p = std::move(started)]() mutable { impl_->run(std::move(p)); });
   auto why = result.get();
   if (!why.empty()) {
     impl_->thread.join();
@@ -139,11 +139,12 @@ void SofiaStack::stop() {
   impl_->post([i = impl_.get()] {
     nua_shutdown(i->nua);
     i->shutdown_timer = su_timer_create(su_root_task(i->root), 3000);
-    su_timer_set(i->shutdown_timer,
-                 [](su_root_magic_t* m, su_timer_t*, su_timer_arg_t*) {
-                   su_root_break(reinterpret_cast<Impl*>(m)->root);
-                 },
-                 nullptr);
+    su_timer_set(
+        i->shutdown_timer,
+        [](su_root_magic_t* m, su_timer_t*, su_timer_arg_t*) {
+          su_root_break(reinterpret_cast<Impl*>(m)->root);
+        },
+        nullptr);
   });
   impl_->thread.join();
   ::close(impl_->wake_fd);

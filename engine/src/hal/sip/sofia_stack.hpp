@@ -30,16 +30,16 @@ struct StackOptions {
 
 struct SipEvent {
   enum class Kind {
-    Invite,       // a new call; answer it with respond()
-    Reinvite,     // an offer on an established call (hold, resume, new address); respond()
-    Ack,          // the call is confirmed (carries SDP when our 200 held the offer)
-    Progress,     // 18x to our INVITE (sdp set for early media)
-    Answered,     // 2xx to our INVITE
-    Failed,       // final non-2xx to our INVITE (or a transport error: status 503/408)
-    Ended,        // the call is over: BYE or CANCEL from the far end, or our own BYE completed
-    Info,         // SIP INFO with a digit
-    Register,     // REGISTER for the registrar; respond()
-    Registered,   // the result of our own registration with a trunk
+    Invite,      // a new call; answer it with respond()
+    Reinvite,    // an offer on an established call (hold, resume, new address); respond()
+    Ack,         // the call is confirmed (carries SDP when our 200 held the offer)
+    Progress,    // 18x to our INVITE (sdp set for early media)
+    Answered,    // 2xx to our INVITE
+    Failed,      // final non-2xx to our INVITE (or a transport error: status 503/408)
+    Ended,       // the call is over: BYE or CANCEL from the far end, or our own BYE completed
+    Info,        // SIP INFO with a digit
+    Register,    // REGISTER for the registrar; respond()
+    Registered,  // the result of our own registration with a trunk
   };
   Kind kind;
   CallKey key = 0;
@@ -49,13 +49,13 @@ struct SipEvent {
   std::string call_id;
   std::string from_user, from_display, from_host;
   std::string to_user;
-  std::string request_user;     // user part of the Request-URI
-  std::string source;           // "ip:port" the request came from
-  std::string contact;          // Contact URI (REGISTER)
-  int expires = -1;             // REGISTER: Expires header or contact parameter, -1 if absent
-  std::string authorization;    // Authorization header value (REGISTER), "" if absent
-  std::string digit;            // Info
-  bool remote_hangup = false;   // Ended: the far end ended it (BYE/CANCEL), not us
+  std::string request_user;    // user part of the Request-URI
+  std::string source;          // "ip:port" the request came from
+  std::string contact;         // Contact URI (REGISTER)
+  int expires = -1;            // REGISTER: Expires header or contact parameter, -1 if absent
+  std::string authorization;   // Authorization header value (REGISTER), "" if absent
+  std::string digit;           // Info
+  bool remote_hangup = false;  // Ended: the far end ended it (BYE/CANCEL), not us
 };
 
 struct InviteRequest {
@@ -98,7 +98,7 @@ class SofiaStack {
                std::vector<std::pair<std::string, std::string>> headers = {});
   CallKey new_key();
   void invite(CallKey key, InviteRequest request);
-  void bye(CallKey key);     // ends an established call, or cancels one still ringing
+  void bye(CallKey key);  // ends an established call, or cancels one still ringing
   void info_dtmf(CallKey key, char digit);
   void register_with(CallKey key, RegisterRequest request);
 
