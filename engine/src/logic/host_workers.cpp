@@ -194,6 +194,9 @@ void LogicHost::run_fallback(ChannelId id, const config::Fallback& fb) {
 }
 
 void LogicHost::heartbeat() {
+  // Read what is queued first: if this loop was stalled, the workers' pongs are waiting unread
+  // and must not count as silence.
+  if (watch_) watch_->receive_now();
   auto now = std::chrono::steady_clock::now();
   auto hb = std::chrono::milliseconds(config_.logic.heartbeat_ms);
   auto start_limit = std::chrono::milliseconds(config_.logic.start_timeout_ms);

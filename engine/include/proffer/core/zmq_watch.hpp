@@ -23,6 +23,12 @@ class ZmqWatch {
   void start();
   void stop();
   void recheck();  // cheap; coalesces into one check on the executor
+  // Handles what is already waiting, now, on the caller's stack (which must be the executor's
+  // thread). For judgements about silence: after a stall of the loop, what the peers said in the
+  // meantime must be heard before anyone is declared dead.
+  void receive_now() {
+    if (!stopped_) receive_ready();
+  }
 
  private:
   void arm();
