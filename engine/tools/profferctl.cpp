@@ -98,9 +98,21 @@ int sim_call(const Target& t, const SimCall& c, bool as_json) {
   if (!c.to.empty()) call["to"] = c.to;
   s.send(zmq::buffer(json::serialize(call)), zmq::send_flags::none);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.wait_s);
+  // The engine answers a call op at once (accepted or refused): silence means no engine there.
+  auto first_reply_by = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  bool heard = false;
   while (std::chrono::steady_clock::now() < deadline) {
     zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) continue;
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) {
+      if (!heard && std::chrono::steady_clock::now() > first_reply_by) {
+        std::fprintf(stderr,
+                     "profferctl: no engine answered on the sim bus within 3 s (is profferd "
+                     "running with this --state-dir?)\n");
+        return 1;
+      }
+      continue;
+    }
+    heard = true;
     zmq::message_t m;
     (void)s.recv(m);
     auto v = json::parse(m.to_string_view()).as_object();

@@ -1,5 +1,6 @@
 // The control API (docs/protocol/control.md) of a real profferd: every method, its errors, the
 // event stream, and profferctl on top of it.
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QtTest>
 
@@ -221,8 +222,9 @@ class ControlApi : public QObject {
              std::string("unknown_channel"));
     QCOMPARE(error_code(engine().request("hangup", {{"channel", "ch-999999"}, {"cause", 999}})),
              std::string("bad_args"));
-    QCOMPARE(error_code(engine().request("hangup", {{"channel", "ch-1"}, {"cause", "NO_SUCH_CAUSE"}})),
-             std::string("bad_args"));
+    QCOMPARE(
+        error_code(engine().request("hangup", {{"channel", "ch-1"}, {"cause", "NO_SUCH_CAUSE"}})),
+        std::string("bad_args"));
     QCOMPARE(error_code(engine().request("originate", {{"logic", "ivr"}})),
              std::string("bad_args"));
     QCOMPARE(error_code(engine().request("originate", {{"target", "sim/pstn1/1"}})),
@@ -467,6 +469,14 @@ class ControlApi : public QObject {
     r = proffer::test::run_binary("profferctl", {"--state-dir", nowhere.path(), "--json", "cdr"});
     QVERIFY(r.exit_code != 0);
     QVERIFY(r.out.isEmpty());
+    // A sim call gives up in seconds, not after its --wait-s of 60.
+    QElapsedTimer clock;
+    clock.start();
+    r = proffer::test::run_binary("profferctl",
+                                  {"--state-dir", nowhere.path(), "sim", "call", "pstn1"});
+    QVERIFY(r.exit_code != 0);
+    QVERIFY2(r.err.contains("no engine answered"), qPrintable(r.err));
+    QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
   }
 };
 
