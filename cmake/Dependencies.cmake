@@ -1,7 +1,8 @@
 # Every dependency comes from Debian's packages, installed by tools/bootstrap.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS filesystem json)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS filesystem json url)
+find_package(ZLIB REQUIRED)
 find_package(cppzmq REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

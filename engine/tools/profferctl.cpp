@@ -171,6 +171,28 @@ int main(int argc, char** argv) {
   int count = 0;
   events->add_option("--prefix", prefix, "only events whose name starts so (e.g. channel.)");
   events->add_option("--count", count, "stop after this many");
+  auto* shoppers = cli.add_subcommand("shoppers", "shopper sessions and their carts");
+  std::string tenant_id, session;
+  int limit = 50;
+  shoppers->add_option("--tenant", tenant_id, "only this tenant's shoppers");
+  shoppers->add_option("--session", session, "only this session (anonymousId)");
+  shoppers->add_option("--limit", limit, "at most this many, most recently active first");
+  auto* tenant = cli.add_subcommand("tenant", "merchants: add, list, keys");
+  tenant->require_subcommand(1);
+  auto* tadd = tenant->add_subcommand("add", "add a tenant; prints its site key and secret key");
+  std::string tname, display_name, region = "US";
+  std::vector<std::string> origins;
+  tadd->add_option("name", tname, "tenant id, e.g. acme")->required();
+  tadd->add_option("--display-name", display_name);
+  tadd->add_option("--region", region, "default region for phone numbers (US, DE, ...)");
+  tadd->add_option("--origin", origins, "an origin allowed to use the site key (repeatable)");
+  tenant->add_subcommand("list", "every tenant with its site key and origins");
+  auto* tkeys = tenant->add_subcommand("keys", "list, issue or revoke secret API keys");
+  bool new_key = false;
+  std::string revoke;
+  tkeys->add_option("name", tname, "tenant id")->required();
+  tkeys->add_flag("--new", new_key, "issue a new secret key (printed once)");
+  tkeys->add_option("--revoke", revoke, "revoke the key with this prefix");
   auto* sim = cli.add_subcommand("sim", "play a far end on the sim card");
   auto* simcall = sim->add_subcommand("call", "call into the engine on a sim line");
   sim->require_subcommand(1);
@@ -206,6 +228,23 @@ int main(int argc, char** argv) {
                        {"timeout_ms", timeout_ms}},
                       as_json);
     if (cli.got_subcommand("events")) return stream_events(t, prefix, count);
+    if (cli.got_subcommand("shoppers"))
+      return call_api(t, "shoppers",
+                      {{"tenant", tenant_id}, {"session", session}, {"limit", limit}}, as_json);
+    if (tenant->got_subcommand("add")) {
+      json::array o;
+      for (const auto& x : origins) o.emplace_back(x);
+      return call_api(t, "tenant.add",
+                      {{"name", tname},
+                       {"display_name", display_name},
+                       {"region", region},
+                       {"origins", std::move(o)}},
+                      as_json);
+    }
+    if (tenant->got_subcommand("list")) return call_api(t, "tenant.list", {}, as_json);
+    if (tenant->got_subcommand("keys"))
+      return call_api(t, "tenant.keys", {{"tenant", tname}, {"new", new_key}, {"revoke", revoke}},
+                      as_json);
     if (cli.got_subcommand("sim")) return sim_call(t, sc, as_json);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "profferctl: %s\n", e.what());

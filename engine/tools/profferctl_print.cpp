@@ -1,10 +1,9 @@
 #include "profferctl_print.hpp"
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
 #include <string>
-
-#include <boost/json.hpp>
 
 namespace profferctl {
 namespace json = boost::json;
@@ -47,9 +46,45 @@ void cdrs(const json::array& rows) {
     std::printf("%-8s %-9s %-8s %-8s %-16s %-16s %8.1f %-24s %-14s %s\n", str(o, "channel").c_str(),
                 str(o, "direction").c_str(), clock_time(o.at("start_ms").as_int64()).c_str(),
                 clock_time(o.at("answer_ms").as_int64()).c_str(), str(o, "from").c_str(),
-                str(o, "to").c_str(), bill,
-                (str(o, "cause") + " " + str(o, "cause_name")).c_str(),
+                str(o, "to").c_str(), bill, (str(o, "cause") + " " + str(o, "cause_name")).c_str(),
                 str(o, "instance").c_str(), json::serialize(o.at("variables")).c_str());
+  }
+}
+
+std::string money(const json::object& cart) {
+  auto micros = cart.at("value_micros").as_int64();
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld %s", static_cast<long long>(micros / 1000000),
+                static_cast<long long>(micros % 1000000 / 10000), str(cart, "currency").c_str());
+  return buf;
+}
+
+void shoppers(const json::object& o) {
+  std::printf("%-8s %-38s %-10s %5s %-16s %-6s %-5s %6s %-8s %s\n", "TENANT", "SESSION", "STATE",
+              "ITEMS", "CART VALUE", "MODE", "PAGES", "EVENTS", "LAST", "LAST EVENT");
+  for (const auto& r : o.at("shoppers").as_array()) {
+    const auto& s = r.as_object();
+    const auto& cart = s.at("cart").as_object();
+    long long items = 0;
+    for (const auto& i : cart.at("items").as_array())
+      items += i.as_object().at("quantity").as_int64();
+    std::printf("%-8s %-38s %-10s %5lld %-16s %-6s %-5s %6s %-8s %s\n", str(s, "tenant").c_str(),
+                str(s, "session").c_str(), str(s, "state").c_str(), items, money(cart).c_str(),
+                str(s, "mode").c_str(), str(s, "connections").c_str(), str(s, "events").c_str(),
+                clock_time(s.at("last_ms").as_int64()).c_str(), str(s, "last_event").c_str());
+  }
+  std::printf("%zu shown, %s tracked\n", o.at("shoppers").as_array().size(),
+              str(o, "total").c_str());
+}
+
+void tenants(const json::object& o) {
+  std::printf("%-16s %-24s %-28s %-6s %4s %s\n", "TENANT", "NAME", "SITE KEY", "REGION", "KEYS",
+              "ORIGINS");
+  for (const auto& r : o.at("tenants").as_array()) {
+    const auto& t = r.as_object();
+    std::printf("%-16s %-24s %-28s %-6s %4s %s\n", str(t, "tenant").c_str(), str(t, "name").c_str(),
+                str(t, "site_key").c_str(), str(t, "region").c_str(), str(t, "active_keys").c_str(),
+                json::serialize(t.at("origins")).c_str());
   }
 }
 
@@ -84,6 +119,8 @@ void print_human(std::string_view command, const json::value& result) {
   if (command == "channels" && result.is_array()) return channels(result.as_array());
   if (command == "cdr" && result.is_array()) return cdrs(result.as_array());
   if (command == "logic" && result.is_object()) return logic(result.as_object());
+  if (command == "shoppers" && result.is_object()) return shoppers(result.as_object());
+  if (command == "tenant.list" && result.is_object()) return tenants(result.as_object());
   if (result.is_object()) return key_values(result.as_object(), 0);
   std::printf("%s\n", json::serialize(result).c_str());
 }

@@ -150,10 +150,12 @@ std::string EngineProcess::compose_config(const EngineOptions& options) {
       {"sim", "answer_delay_ms", "100"},
       // Tests run side by side: SIP listens only where a test asks for it with its own [sip].
       {"sip", "enabled", "false"},
+      // The same for the web server: a test that wants it writes [web] with its own listen.
+      {"web", "enabled", "false"},
   };
   auto lines = split_lines(options.toml);
   std::vector<std::string> missing_tables;
-  for (const char* table : {"engine", "log", "sim", "sip"}) {
+  for (const char* table : {"engine", "log", "sim", "sip", "web"}) {
     // Where the caller's [table] section is, if any.
     std::size_t begin = lines.size();
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -163,7 +165,9 @@ std::string EngineProcess::compose_config(const EngineOptions& options) {
         break;
       }
     }
-    if (std::string_view(table) == "sip" && begin < lines.size()) continue;
+    if ((std::string_view(table) == "sip" || std::string_view(table) == "web") &&
+        begin < lines.size())
+      continue;
     std::vector<std::string> add;
     std::size_t end = lines.size();
     if (begin < lines.size()) {

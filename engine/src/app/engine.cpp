@@ -1,13 +1,13 @@
 #include "proffer/app/engine.hpp"
 
-#include <csignal>
-#include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
+#include <csignal>
+#include <filesystem>
 
 #include "proffer/control/server.hpp"
 #include "proffer/core/clock.hpp"
@@ -15,6 +15,7 @@
 #include "proffer/logic/host.hpp"
 #include "proffer/media/tts.hpp"
 #include "proffer/store/store.hpp"
+#include "proffer/web/web_server.hpp"
 
 #ifndef PROFFER_VERSION
 #define PROFFER_VERSION "dev"
@@ -68,6 +69,7 @@ struct Engine::Impl {
   std::unique_ptr<hal::Switchboard> switchboard;
   std::unique_ptr<logic::LogicHost> logic;
   std::unique_ptr<control::ControlServer> control;
+  std::unique_ptr<web::WebServer> web;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   boost::asio::steady_timer drain_timer{io};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -81,8 +83,7 @@ struct Engine::Impl {
   boost::json::object status() const;
 };
 
-Engine::Engine(config::EngineConfig config, std::string bin_dir)
-    : impl_(std::make_unique<Impl>()) {
+Engine::Engine(config::EngineConfig config, std::string bin_dir) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(config);
   impl_->bin_dir = std::move(bin_dir);
 }
@@ -113,10 +114,19 @@ core::Status Engine::Impl::start() {
       [this](core::Channel& ch, const hal::IncomingCall& call) { logic->on_incoming(ch, call); });
   if (auto st = logic->start(); !st) return st;
   bus.subscribe(
-      "cdr", "channel.hangup",
-      [this](const core::EventPtr& e) { store->insert_cdr(cdr_from(*e)); }, 10);
-  control = std::make_unique<control::ControlServer>(control::ControlContext{
-      io, bus, *switchboard, *logic, *store, cfg, [this] { return status(); }});
+      "cdr", "channel.hangup", [this](const core::EventPtr& e) { store->insert_cdr(cdr_from(*e)); },
+      10);
+  control::ControlContext cctx{
+      io, bus, *switchboard, *logic, *store, cfg, [this] { return status(); }, {}};
+  if (cfg.web.enabled) {
+    web = std::make_unique<web::WebServer>(web::WebContext{io, bus, *store, cfg});
+    if (auto st = web->start(); !st) return st;
+    auto web_methods = [this](const std::string& m, const boost::json::object& p) {
+      return web->control(m, p);
+    };
+    for (const char* prefix : {"shoppers", "tenant", "web"}) cctx.extensions[prefix] = web_methods;
+  }
+  control = std::make_unique<control::ControlServer>(std::move(cctx));
   if (auto st = control->start(); !st) return st;
   switchboard->start();
   return core::ok_status();
@@ -141,9 +151,10 @@ boost::json::object Engine::Impl::status() const {
           {"media_late_ticks", sb.late_ticks},
           {"media_last_tick_us", sb.last_tick_us},
           {"events_published", bus.published()},
-          {"store", {{"writes", st.writes}, {"transactions", st.transactions},
-                     {"failures", st.failures}}},
-          {"logic", logic->describe_stats()}};
+          {"store",
+           {{"writes", st.writes}, {"transactions", st.transactions}, {"failures", st.failures}}},
+          {"logic", logic->describe_stats()},
+          {"web", web ? boost::json::value(web->url()) : boost::json::value(nullptr)}};
 }
 
 void Engine::Impl::wait_for_signal() {
@@ -183,6 +194,7 @@ void Engine::Impl::drain_step() {
   drain_timer.expires_after(std::chrono::milliseconds(300));
   drain_timer.async_wait([this](const boost::system::error_code&) {
     switchboard->stop();
+    if (web) web->stop();
     control->stop();
     io.stop();
   });

@@ -176,6 +176,7 @@ EngineConfig parse_config(const std::string& toml_text, const std::string& sourc
   read_engine(r, c);
   read_sim(r, c.sim);
   read_sip(r, c.sip);
+  read_web(r, c.web);
   read_logic(r, c.logic);
   r.finish();
   for (std::size_t i = 0; i < c.logic.routes.size(); ++i) {
@@ -206,6 +207,10 @@ void EngineConfig::resolve_defaults(const std::string& bin_dir) {
   if (logic.endpoint.empty()) logic.endpoint = ipc("logic.sock");
   if (prompts_dir.empty())
     prompts_dir = (fs::path(bin_dir).parent_path() / "share" / "proffer" / "prompts").string();
+  if (web.assets_dir.empty())
+    web.assets_dir = (fs::path(bin_dir).parent_path() / "share" / "proffer" / "assets").string();
+  if (web.public_url.empty())
+    web.public_url = (web.tls_cert.empty() ? "http://" : "https://") + web.listen;
   // Bare program names resolve next to profferd first, so a build tree works without install.
   for (auto& p : logic.programs) {
     if (!p.command.empty() && p.command[0].find('/') == std::string::npos &&
@@ -233,6 +238,7 @@ EngineConfig default_config() {
     read_engine(r, c);
     read_sim(r, c.sim);
     read_sip(r, c.sip);
+    read_web(r, c.web);
     read_logic(r, c.logic);
     r.finish();
     return c;

@@ -75,6 +75,22 @@ realm = "proffer"
 # name = "agent1"
 # password = "change-me"
 
+# The web plane (docs/api/web.md): widget.js, the events API, shopper preferences, the engage
+# WebSocket and the demo storefront of the default tenant at http://127.0.0.1:8080/.
+[web]
+enabled = true
+listen = "127.0.0.1:8080"
+max_connections = 10000
+max_header_bytes = 8192
+max_body_bytes = 1048576
+request_timeout_ms = 10000
+idle_timeout_ms = 60000
+default_tenant = "demo"
+default_site_key = "pk_demo"
+# tls_cert = "/etc/proffer/web.crt"   # TLS (and the __Host- cookie) when both are set
+# tls_key = "/etc/proffer/web.key"
+# cookie_keys = ["newest ...", "previous ..."]   # else generated into <state>/cookie-keys
+
 [logic]
 heartbeat_ms = 1000
 heartbeat_misses = 3

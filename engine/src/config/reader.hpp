@@ -45,7 +45,12 @@ class TableReader {
 };
 
 struct SipConfig;
+struct WebConfig;
 // Section readers living in files of their own.
 void read_sip(TableReader& root, SipConfig& sip);
+void read_web(TableReader& root, WebConfig& web);
+// "host:port" with a port in range; the host is checked by whoever binds it.
+void check_host_port(TableReader& r, std::string_view key, const std::string& value,
+                     bool allow_port_zero = false);
 
 }  // namespace proffer::config

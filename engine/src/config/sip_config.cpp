@@ -5,10 +5,9 @@
 #include "reader.hpp"
 
 namespace proffer::config {
-namespace {
 
-// "host:port" with a port in range; the host is checked by the driver when it binds.
-void check_host_port(TableReader& r, std::string_view key, const std::string& value) {
+void check_host_port(TableReader& r, std::string_view key, const std::string& value,
+                     bool allow_port_zero) {
   auto colon = value.rfind(':');
   if (colon == std::string::npos || colon == 0) r.fail(key, "'" + value + "' is not host:port");
   int port = 0;
@@ -16,8 +15,11 @@ void check_host_port(TableReader& r, std::string_view key, const std::string& va
     if (c < '0' || c > '9' || port > 65535) r.fail(key, "'" + value + "' has a bad port");
     port = port * 10 + (c - '0');
   }
-  if (port < 1 || port > 65535) r.fail(key, "'" + value + "' has a bad port");
+  if ((port < 1 && !allow_port_zero) || port > 65535)
+    r.fail(key, "'" + value + "' has a bad port");
 }
+
+namespace {
 
 SipTrunk read_trunk(const toml::table& t, const std::string& path) {
   TableReader r(t, path);

@@ -120,10 +120,12 @@ void ControlServer::on_request(std::vector<zmq::message_t>& frames) {
     const json::object* params = &kNoParams;
     if (auto* p = req.if_contains("params"); p && p->is_object()) params = &p->as_object();
     auto it = methods().find(method);
-    if (it == methods().end()) {
+    auto extension = ctx_.extensions.find(method.substr(0, method.find('.')));
+    if (it == methods().end() && extension == ctx_.extensions.end()) {
       reply["error"] = {{"code", "unknown_method"}, {"message", "unknown method '" + method + "'"}};
     } else {
-      auto result = (this->*(it->second))(*params);
+      auto result = it != methods().end() ? (this->*(it->second))(*params)
+                                          : extension->second(method, *params);
       if (result) {
         reply["ok"] = true;
         reply["result"] = std::move(result.value());

@@ -46,6 +46,72 @@ constexpr std::array kMigrations = {
         display_name TEXT NOT NULL DEFAULT ''
       ) STRICT;
     )sql"},
+    Migration{3, "web plane", R"sql(
+      -- A merchant. site_key is public (pages carry it); origins is a JSON array of allowed
+      -- origins; settings a JSON object the offer engine reads.
+      CREATE TABLE tenant (
+        id         TEXT    NOT NULL PRIMARY KEY CHECK (id <> ''),
+        name       TEXT    NOT NULL,
+        site_key   TEXT    NOT NULL UNIQUE,
+        origins    TEXT    NOT NULL DEFAULT '[]',
+        region     TEXT    NOT NULL DEFAULT 'US',
+        settings   TEXT    NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL
+      ) STRICT;
+      -- Secret API keys: only their SHA-256 is kept; prefix (the first characters) names a key
+      -- to people without revealing it.
+      CREATE TABLE api_key (
+        key_hash   TEXT    NOT NULL PRIMARY KEY CHECK (length(key_hash) = 64),
+        tenant     TEXT    NOT NULL REFERENCES tenant (id),
+        prefix     TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      -- Shopper events as received, once per message id (the idempotency key).
+      CREATE TABLE web_event (
+        id           INTEGER PRIMARY KEY,
+        tenant       TEXT    NOT NULL,
+        message_id   TEXT    NOT NULL,
+        session      TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        received_ms  INTEGER NOT NULL,
+        cart_id      TEXT    NOT NULL,
+        body         TEXT    NOT NULL,
+        UNIQUE (tenant, message_id)
+      ) STRICT;
+      CREATE INDEX web_event_session ON web_event (tenant, session);
+      -- What a shopper chose, under the opaque id the preference cookie carries. The phone
+      -- number lives here, never in the cookie.
+      CREATE TABLE shopper_profile (
+        tenant       TEXT    NOT NULL,
+        shopper_id   TEXT    NOT NULL,
+        mode         TEXT    NOT NULL,
+        phone        TEXT    NOT NULL,
+        language     TEXT    NOT NULL,
+        consent_text TEXT    NOT NULL,
+        consent_ms   INTEGER NOT NULL,
+        updated_ms   INTEGER NOT NULL,
+        PRIMARY KEY (tenant, shopper_id)
+      ) STRICT;
+      -- The demo storefront's own carts and orders (a shop's server side).
+      CREATE TABLE shop_cart (
+        id         TEXT    NOT NULL PRIMARY KEY,
+        session    TEXT    NOT NULL UNIQUE,
+        items      TEXT    NOT NULL,
+        updated_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE shop_order (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        cart_id      TEXT    NOT NULL,
+        session      TEXT    NOT NULL,
+        items        TEXT    NOT NULL,
+        total_micros INTEGER NOT NULL,
+        currency     TEXT    NOT NULL,
+        shipping     TEXT    NOT NULL,
+        created_ms   INTEGER NOT NULL
+      ) STRICT;
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

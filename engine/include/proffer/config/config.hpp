@@ -70,6 +70,31 @@ struct SipConfig {
   std::vector<SipUserConfig> users;
 };
 
+// [web]: the HTTP/WebSocket server of the web plane (docs/api/web.md, docs/operations.md).
+struct WebConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;  // PEM certificate chain; TLS when both are set
+  std::string tls_key;   // PEM private key
+  std::string assets_dir;  // default <bin>/../share/proffer/assets
+  std::string public_url;  // how browsers reach the engine; default http(s)://<listen>
+  int max_connections = 10000;
+  int max_header_bytes = 8192;
+  int max_body_bytes = 1024 * 1024;
+  int max_batch = 500;           // events in one /v1/batch
+  int request_timeout_ms = 10000;  // a request (headers and body) must arrive within this
+  int idle_timeout_ms = 60000;     // a keep-alive connection with no request is closed
+  int ws_ping_ms = 20000;          // engage heartbeat announced to pages
+  int cookie_max_age_days = 180;
+  // Newest first: cookies are signed with the first and accepted under the first two. Empty:
+  // a key is generated once and kept in <state>/cookie-keys.
+  std::vector<std::string> cookie_keys;
+  std::string default_tenant = "demo";  // owns the demo storefront; created on first start
+  std::string default_site_key = "pk_demo";
+  std::vector<std::string> default_origins;  // besides the engine's own origin
+  std::string region = "US";                 // default tenant's region for phone numbers
+};
+
 struct Fallback {
   std::string action = "hangup";  // "hangup" | "play"
   int cause = 41;                 // Q.850, temporary failure
@@ -127,6 +152,7 @@ struct EngineConfig {
   std::string prompts_dir;                   // default <bin>/../share/proffer/prompts
   SimConfig sim;
   SipConfig sip;
+  WebConfig web;
   LogicConfig logic;
 
   // Fills endpoints and paths left empty from state_dir and the binary's folder.

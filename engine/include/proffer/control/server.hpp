@@ -1,14 +1,13 @@
 #pragma once
 // The control API (docs/protocol/control.md): requests over a ZeroMQ ROUTER, and every bus
 // event republished on a PUB socket for Studio, the simulator and profferctl.
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/json/object.hpp>
 #include <zmq.hpp>
 
 #include "proffer/config/config.hpp"
@@ -28,6 +27,11 @@ struct ControlContext {
   store::Store& store;
   const config::EngineConfig& config;
   std::function<boost::json::object()> status;  // engine-wide figures for `status`
+  // Methods other modules serve, by the method's first dotted part ("shoppers", "tenant" for
+  // tenant.add, ...), so that control depends on none of them.
+  using Extension = std::function<core::Result<boost::json::value>(
+      const std::string& method, const boost::json::object& params)>;
+  std::map<std::string, Extension, std::less<>> extensions;
 };
 
 class ControlServer {

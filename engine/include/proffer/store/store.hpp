@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proffer/core/error.hpp"
+#include "proffer/store/web_records.hpp"
 
 namespace proffer::store {
 
@@ -85,13 +86,32 @@ class Store {
   void put_sip_user(SipUser user, std::function<void(core::Status)> done = {});
   core::Result<std::optional<SipUser>> find_sip_user(const std::string& name) const;
   core::Result<std::vector<SipUser>> sip_users() const;
+  // Web plane (web_tables.cpp). Puts are upserts by primary key, so a retry never doubles.
+  void put_tenant(Tenant tenant, std::function<void(core::Status)> done = {});
+  core::Result<std::vector<Tenant>> tenants() const;
+  void put_api_key(ApiKey key, std::function<void(core::Status)> done = {});
+  core::Result<std::vector<ApiKey>> api_keys() const;
+  // Inserted in one job; a message id the tenant already has is skipped (idempotency).
+  void insert_web_events(std::vector<WebEvent> events, std::function<void(core::Status)> done = {});
+  core::Result<std::int64_t> web_event_count(const std::string& tenant,
+                                             const std::string& message_id) const;
+  void put_shopper_profile(ShopperProfile profile, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<ShopperProfile>> find_shopper_profile(
+      const std::string& tenant, const std::string& shopper_id) const;
+  void put_shop_cart(ShopCart cart, std::function<void(core::Status)> done = {});
+  core::Result<std::vector<ShopCart>> shop_carts() const;
+  void put_shop_order(ShopOrder order, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<ShopOrder>> find_shop_order(const std::string& id) const;
+
   int schema_version() const;
   // The newest schema version this build knows; open() brings every database up to it.
   static int latest_schema_version();
   StoreStats stats() const;
 
- private:
+  // Defined in store_impl.hpp and known only to the files that implement the tables.
   struct Impl;
+
+ private:
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

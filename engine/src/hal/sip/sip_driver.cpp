@@ -4,7 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "e164.hpp"
+#include "proffer/phone/e164.hpp"
 #include "proffer/store/store.hpp"
 
 namespace proffer::hal::sip {
@@ -138,8 +138,8 @@ void SipDriver::forget(ChannelId id) {
 }
 
 std::string SipDriver::normalise(const std::string& user, const std::string& region) const {
-  if (!looks_like_phone_number(user)) return user;
-  auto e164 = normalise_e164(user, region.empty() ? config_.region : region);
+  if (!phone::looks_like_phone_number(user)) return user;
+  auto e164 = phone::normalise_e164(user, region.empty() ? config_.region : region);
   return e164 ? e164.value() : user;
 }
 
@@ -315,7 +315,7 @@ core::Result<InviteRequest> SipDriver::resolve_target(const std::string& address
     for (const auto& t : config_.trunks)
       if (t.name == name) trunk = &t;
     if (!trunk) return core::Error{"unknown_line", "no SIP trunk '" + name + "'"};
-    auto number = normalise_e164(address.substr(slash + 1),
+    auto number = phone::normalise_e164(address.substr(slash + 1),
                                  trunk->region.empty() ? config_.region : trunk->region);
     if (!number) return number.error();
     r.uri = "sip:" + number.value() + "@" + trunk->proxy +

@@ -2,9 +2,9 @@
 // with bad_number and names the input.
 #include <QtTest>
 
-#include "sip/e164.hpp"
+#include "proffer/phone/e164.hpp"
 
-using namespace proffer::hal::sip;
+using namespace proffer::phone;
 
 class E164Numbers : public QObject {
   Q_OBJECT

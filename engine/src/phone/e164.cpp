@@ -1,8 +1,8 @@
-#include "e164.hpp"
+#include "proffer/phone/e164.hpp"
 
 #include <phonenumbers/phonenumberutil.h>
 
-namespace proffer::hal::sip {
+namespace proffer::phone {
 
 namespace pn = i18n::phonenumbers;
 
@@ -51,4 +51,4 @@ core::Result<std::string> normalise_e164(std::string_view number, std::string_vi
   return out;
 }
 
-}  // namespace proffer::hal::sip
+}  // namespace proffer::phone

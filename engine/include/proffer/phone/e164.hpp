@@ -6,11 +6,11 @@
 
 #include "proffer/core/error.hpp"
 
-namespace proffer::hal::sip {
+namespace proffer::phone {
 
 // "+4930123456" for "030 123456" in region "DE"; Error{"bad_number"} when it is no number.
 core::Result<std::string> normalise_e164(std::string_view number, std::string_view default_region);
 // Digits with an optional leading + and visual separators only: a number, not a user name.
 bool looks_like_phone_number(std::string_view text);
 
-}  // namespace proffer::hal::sip
+}  // namespace proffer::phone

@@ -1,0 +1,67 @@
+#pragma once
+// Rows of the web plane's tables (migration 3): tenants and their keys, shopper events,
+// shopper profiles, and the demo storefront's carts and orders.
+#include <cstdint>
+#include <string>
+
+namespace proffer::store {
+
+struct Tenant {
+  std::string id;  // "demo"
+  std::string name;
+  std::string site_key;         // public, "pk_..."
+  std::string origins = "[]";   // JSON array of allowed origins
+  std::string region = "US";    // default region for phone numbers
+  std::string settings = "{}";  // JSON object
+  std::int64_t created_ms = 0;
+};
+
+struct ApiKey {
+  std::string key_hash;  // SHA-256 hex of the secret key
+  std::string tenant;
+  std::string prefix;  // the first characters, to name the key to people
+  std::int64_t created_ms = 0;
+  std::int64_t revoked_ms = 0;  // 0 while valid
+};
+
+struct WebEvent {
+  std::string tenant;
+  std::string message_id;
+  std::string session;
+  std::string kind;
+  std::int64_t timestamp_ms = 0;
+  std::int64_t received_ms = 0;
+  std::string cart_id;
+  std::string body;  // the event as received, JSON
+};
+
+struct ShopperProfile {
+  std::string tenant;
+  std::string shopper_id;  // opaque, also in the signed cookie
+  std::string mode;        // voip | pstn
+  std::string phone;       // E.164 or empty
+  std::string language;
+  std::string consent_text;
+  std::int64_t consent_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
+struct ShopCart {
+  std::string id;
+  std::string session;
+  std::string items;  // JSON array
+  std::int64_t updated_ms = 0;
+};
+
+struct ShopOrder {
+  std::string id;
+  std::string cart_id;
+  std::string session;
+  std::string items;  // JSON array
+  std::int64_t total_micros = 0;
+  std::string currency;
+  std::string shipping;  // JSON object
+  std::int64_t created_ms = 0;
+};
+
+}  // namespace proffer::store

@@ -1,0 +1,136 @@
+// The engage WebSocket (/v1/engage): the page's live channel to the engine. Page messages are
+// dispatched by a table on their `type`; what the offer engine must decide (accept, decline, help)
+// goes onto the bus as shopper.* events.
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
+#include <map>
+
+#include "plane.hpp"
+
+namespace proffer::web {
+namespace {
+
+constexpr std::uint64_t kMaxErrorsPerPage = 20;
+
+boost::json::object error_message(std::string_view code, std::string_view message) {
+  return {{"type", "error"}, {"code", code}, {"message", message}};
+}
+
+std::string text_of(const boost::json::object& m, std::string_view key) {
+  auto* v = m.if_contains(key);
+  return v && v->is_string() && v->as_string().size() <= 128 ? std::string(v->as_string())
+                                                             : std::string();
+}
+
+}  // namespace
+
+Upgrade WebPlane::upgrade(const HttpRequest& r) {
+  if (r.path != "/v1/engage")
+    return {HttpResponse::error(404, "not_found", "no WebSocket at " + r.path), {}};
+  auto caller = authenticate(r, {});
+  if (!caller) return {refuse(caller.error()), {}};
+  auto session = r.query_param("anonymous_id").value_or("");
+  if (session.empty() || session.size() > 128)
+    return {
+        HttpResponse::error(400, "invalid_field",
+                            "anonymous_id: is required (at most 128 characters)", "anonymous_id"),
+        {}};
+  auto prefs = read_cookie(r);
+  std::string tenant = caller.value().tenant->id;
+  return {
+      std::nullopt, [this, tenant, session, prefs](const std::shared_ptr<EngageSink>& sink) {
+        auto& s = shoppers_.touch(tenant, session, epoch_ms());
+        ++s.connections;
+        if (prefs) {
+          s.shopper_id = prefs->shopper_id;
+          s.mode = prefs->mode;
+          s.language = prefs->language;
+        }
+        boost::json::object hello{
+            {"session", session}, {"heartbeat_ms", config_.ws_ping_ms}, {"preferences", nullptr}};
+        if (prefs)
+          hello["preferences"] = boost::json::object{
+              {"mode", prefs->mode}, {"language", prefs->language}, {"consent", prefs->consent}};
+        hub_.attach(ShopperRegistry::key(tenant, session), sink, std::move(hello));
+      }};
+}
+
+void WebPlane::message(const std::shared_ptr<EngageSink>& sink, std::string_view text) {
+  ++stats_.engage_messages;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("type")) {
+    ++stats_.engage_errors;
+    EngageHub::reply(sink,
+                     error_message("malformed_message", "a message is a JSON object with a type"));
+    if (stats_.engage_errors % kMaxErrorsPerPage == 0) sink->close("too many malformed messages");
+    return;
+  }
+  engage_command(sink, v.as_object());
+}
+
+void WebPlane::engage_command(const std::shared_ptr<EngageSink>& sink,
+                              const boost::json::object& m) {
+  const std::string key = hub_.key_of(sink.get());
+  const auto sep = key.find('\x1f');
+  const std::string tenant = key.substr(0, sep);
+  const std::string session = sep == std::string::npos ? std::string() : key.substr(sep + 1);
+  const std::string type = text_of(m, "type");
+  auto forward = [&](const char* event, boost::json::object data) {
+    data["tenant"] = tenant;
+    data["session"] = session;
+    publish_(event, std::move(data));
+  };
+  using Command = std::function<void()>;
+  const std::map<std::string, Command, std::less<>> table = {
+      {"ping",
+       [&] {
+         EngageHub::reply(sink, {{"type", "pong"}});
+       }},
+      {"resume",
+       [&] {
+         auto* last = m.if_contains("last_seq");
+         hub_.resume(sink, last && last->is_int64() && last->as_int64() > 0
+                               ? std::uint64_t(last->as_int64())
+                               : 0);
+       }},
+      {"offer.accept",
+       [&] {
+         forward("shopper.offer.accept",
+                 {{"offer", text_of(m, "id")}, {"mode", text_of(m, "mode")}});
+       }},
+      {"offer.decline",
+       [&] {
+         forward("shopper.offer.decline", {{"offer", text_of(m, "id")}});
+       }},
+      {"help", [&] { forward("shopper.help", {}); }},
+      {"signal",
+       [&] {
+         auto name = text_of(m, "name");
+         if (auto* s = shoppers_.find(tenant, session)) {
+           if (name == "page_hidden") s->page_hidden = true;
+           if (name == "page_visible") s->page_hidden = false;
+           if (name == "exit_intent" && s->exit_intents < UINT16_MAX) ++s->exit_intents;
+         }
+         forward("shopper.signal", {{"name", name}});
+       }},
+  };
+  auto it = table.find(type);
+  if (it == table.end()) {
+    ++stats_.engage_errors;
+    EngageHub::reply(sink, error_message("unknown_type", "no message type '" + type + "'"));
+    return;
+  }
+  it->second();
+}
+
+void WebPlane::closed(const std::shared_ptr<EngageSink>& sink) {
+  auto key = hub_.detach(sink);
+  auto sep = key.find('\x1f');
+  if (sep == std::string::npos) return;
+  if (auto* s = shoppers_.find(key.substr(0, sep), key.substr(sep + 1)); s && s->connections > 0)
+    --s->connections;
+}
+
+}  // namespace proffer::web

@@ -1,0 +1,126 @@
+#pragma once
+// The web plane: every HTTP request and engage message of the engine's web server lands here,
+// on the web loop's thread. Routes are a table; each API lives in a file of its own
+// (events_api.cpp, preferences_api.cpp, engage_api.cpp, storefront.cpp).
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <variant>
+
+#include "engage_hub.hpp"
+#include "proffer/config/config.hpp"
+#include "proffer/store/store.hpp"
+#include "server.hpp"
+#include "shoppers.hpp"
+#include "static_files.hpp"
+#include "storefront.hpp"
+#include "tenants.hpp"
+#include "web/cookie.hpp"
+
+namespace proffer::web {
+
+// Hands an event to the engine's bus (on the engine's loop: the bus is not the web thread's).
+using Publish = std::function<void(std::string name, boost::json::object data)>;
+
+struct PlaneStats {
+  std::uint64_t events_accepted = 0;
+  std::uint64_t events_duplicate = 0;
+  std::uint64_t events_refused = 0;  // requests answered 4xx by the events API
+  std::uint64_t cookies_rejected = 0;
+  std::uint64_t auth_failures = 0;
+  std::uint64_t engage_messages = 0;
+  std::uint64_t engage_errors = 0;
+  std::atomic<std::uint64_t> store_failures{0};  // counted on the store's writer thread
+};
+
+class WebPlane : public WebHandler {
+ public:
+  WebPlane(const config::WebConfig& config, store::Store& store,
+           std::vector<CookieSigner::Key> keys, Publish publish);
+  core::Status start(const std::string& own_origin);
+
+  HttpResponse handle(const HttpRequest& request) override;
+  Upgrade upgrade(const HttpRequest& request) override;
+  void message(const std::shared_ptr<EngageSink>& sink, std::string_view text) override;
+  void closed(const std::shared_ptr<EngageSink>& sink) override;
+
+  // Pushes a message to a shopper's pages (docs/api/web.md, "Engage WebSocket").
+  std::uint64_t push(const std::string& tenant, const std::string& session,
+                     boost::json::object message);
+  TenantDirectory& tenants() { return tenants_; }
+  ShopperRegistry& shoppers() { return shoppers_; }
+  const PlaneStats& stats() const { return stats_; }
+  std::size_t engage_sessions() const { return hub_.sessions(); }
+
+  // Who is calling: a tenant's server (secret key) or a page (site key and an allowed Origin).
+  struct Caller {
+    const TenantInfo* tenant = nullptr;
+    bool browser = false;
+    std::string origin;
+  };
+
+ private:
+  using Route = HttpResponse (WebPlane::*)(const HttpRequest&);
+  struct RouteEntry {
+    std::string_view method;
+    std::string_view path;
+    Route handler;
+  };
+  static const std::vector<RouteEntry>& routes();
+
+  HttpResponse health(const HttpRequest&);
+  HttpResponse metrics(const HttpRequest&);
+  HttpResponse track(const HttpRequest&);
+  HttpResponse batch(const HttpRequest&);
+  HttpResponse ga4_collect(const HttpRequest&);
+  HttpResponse get_preferences(const HttpRequest&);
+  HttpResponse post_preferences(const HttpRequest&);
+  HttpResponse delete_preferences(const HttpRequest&);
+  HttpResponse preflight(const HttpRequest&);
+
+  // Shared steps of the APIs.
+  core::Result<Caller> authenticate(const HttpRequest& r, std::string_view write_key) const;
+  HttpResponse refuse(const core::Error& e);
+  HttpResponse with_cors(HttpResponse res, const Caller& caller) const;
+  std::optional<HttpResponse> check_json_request(const HttpRequest& r) const;
+  std::optional<Preferences> read_cookie(const HttpRequest& r);
+  std::string cookie_name(bool tls) const;
+  HttpResponse ingest(const Caller& caller, const HttpRequest& r, std::vector<ShopperEvent> events,
+                      std::vector<std::string> bodies);
+  struct EventsRequest {
+    Caller caller;
+    boost::json::object body;
+  };
+  std::variant<EventsRequest, HttpResponse> open_events_request(
+      const HttpRequest& r,
+      const std::function<core::Result<Caller>(const boost::json::object&)>& auth);
+  HttpResponse refuse_event(const core::Error& e, const Caller& caller);
+  bool seen_before(const std::string& tenant, const std::string& message_id);
+  void engage_command(const std::shared_ptr<EngageSink>& sink, const boost::json::object& m);
+
+  const config::WebConfig& config_;
+  store::Store& store_;
+  CookieSigner signer_;
+  Publish publish_;
+  TenantDirectory tenants_;
+  ShopperRegistry shoppers_;
+  EngageHub hub_;
+  StaticFiles files_;
+  Storefront storefront_;
+  PlaneStats stats_;
+  // Recent message ids (hashed with their tenant), oldest first, to answer replays without a
+  // store read; the store's UNIQUE index is the final word.
+  std::unordered_set<std::uint64_t> seen_;
+  std::deque<std::uint64_t> seen_order_;
+  std::int64_t last_cookie_log_ms_ = 0;
+  std::string own_origin_;  // the engine's own pages, e.g. http://127.0.0.1:8080
+};
+
+std::int64_t epoch_ms();
+
+}  // namespace proffer::web
