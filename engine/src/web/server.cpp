@@ -153,7 +153,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(st_->options.max_header_bytes));
     parser_->body_limit(st_->options.max_body_bytes);
-    lowest(stream_).expires_after(std::chrono::milliseconds(st_->options.request_timeout_ms));
+    // Our own timer rather than the stream's expiry: that one closes the socket, and a client
+    // that was too slow should still read why (408).
+    lowest(stream_).expires_never();
+    timed_out_ = false;
+    idle_.expires_after(std::chrono::milliseconds(st_->options.request_timeout_ms));
+    idle_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      lowest(self->stream_).socket().cancel(ignored);
+    });
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->idle_.cancel();
@@ -162,10 +172,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof)
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || (ec == asio::error::operation_aborted && !timed_out_))
       return;
-    if (ec == beast::error::timeout) {
+    if (timed_out_ || ec == beast::error::timeout) {
       if (!parser_->got_some()) return;  // a kept-alive connection gone quiet
       ++st_->stats.timeouts;
       return answer_and_close(
@@ -231,7 +241,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Stream stream_;
   std::string remote_;
   bool refuse_;
-  asio::steady_timer idle_;
+  asio::steady_timer idle_;  // the idle wait, then the request's deadline
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
