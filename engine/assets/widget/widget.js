@@ -298,7 +298,12 @@
       S.preferences = p;
       if (!ui.voip) return;
       (p.mode === 'pstn' ? ui.pstn : ui.voip).checked = true;
-      if (typeof p.phone === 'string') ui.phone.value = p.phone;
+      // The server only ever shows a saved number masked: offer it as a hint, and an empty field
+      // on save means "keep the saved number".
+      if (typeof p.phone === 'string' && p.phone) {
+        ui.phone.value = '';
+        ui.phone.placeholder = `${p.phone} (saved)`;
+      }
       const lang = p.language || p.lang;
       if (LANGS[lang]) ui.lang.value = lang;
       ui.remember.checked = p.remember !== false;
@@ -317,9 +322,10 @@
       for (const i of [ui.phone, ui.lang, ui.remember, ui.voip]) i.removeAttribute('aria-invalid');
       ui.saved.textContent = '';
       const mode = ui.pstn.checked ? 'pstn' : 'voip', phone = ui.phone.value.trim();
-      if (mode === 'pstn' && !phone) return showErr('phone', 'Please enter the number we should call.');
-      const body = { mode, language: ui.lang.value, remember: ui.remember.checked };
-      if (mode === 'pstn') body.phone = phone;
+      const saved = S.preferences && S.preferences.phone;
+      if (mode === 'pstn' && !phone && !saved) return showErr('phone', 'Please enter the number we should call.');
+      const body = { mode, language: ui.lang.value, remember: ui.remember.checked, anonymous_id: anon };
+      if (mode === 'pstn' && phone) body.phone = phone;
       // Consent is recorded only when the shopper ticked the box beside its text.
       if (body.remember) body.consent_text = CONSENT;
       post('/v1/preferences', body, { 'X-Proffer-Site-Key': siteKey })

@@ -54,8 +54,6 @@ std::variant<PreferenceForm, HttpResponse> read_form(const boost::json::object& 
   if (f.remember && f.consent_text.empty())
     return invalid("consent_text",
                    "remembering a choice needs the consent text the shopper agreed to");
-  if (f.mode == "pstn" && f.phone.empty())
-    return invalid("phone", "is required to be called on a phone");
   return f;
 }
 
@@ -101,6 +99,14 @@ HttpResponse WebPlane::post_preferences(const HttpRequest& r) {
   if (auto* bad = std::get_if<HttpResponse>(&read))
     return with_cors(std::move(*bad), caller.value());
   auto form = std::get<PreferenceForm>(std::move(read));
+  auto old = read_cookie(r);
+  // No number given for a phone call: keep the one saved under the shopper's cookie, if any.
+  if (form.mode == "pstn" && form.phone.empty() && old)
+    if (auto profile = store_.find_shopper_profile(tenant.id, old->shopper_id);
+        profile && profile.value())
+      form.phone = profile.value()->phone;
+  if (form.mode == "pstn" && form.phone.empty())
+    return with_cors(invalid("phone", "is required to be called on a phone"), caller.value());
   if (!form.phone.empty()) {
     auto e164 = phone::normalise_e164(form.phone, tenant.region);
     if (!e164)
@@ -110,7 +116,6 @@ HttpResponse WebPlane::post_preferences(const HttpRequest& r) {
   }
   const auto now = epoch_ms();
   Preferences prefs;
-  auto old = read_cookie(r);
   prefs.shopper_id = old ? old->shopper_id : random_token(16);
   prefs.mode = form.mode;
   prefs.language = form.language;
