@@ -11,7 +11,7 @@
 namespace proffer::web {
 namespace {
 
-constexpr std::uint64_t kMaxErrorsPerPage = 20;
+constexpr int kMaxErrorsPerPage = 20;
 
 boost::json::object error_message(std::string_view code, std::string_view message) {
   return {{"type", "error"}, {"code", code}, {"message", message}};
@@ -64,7 +64,7 @@ void WebPlane::message(const std::shared_ptr<EngageSink>& sink, std::string_view
     ++stats_.engage_errors;
     EngageHub::reply(sink,
                      error_message("malformed_message", "a message is a JSON object with a type"));
-    if (stats_.engage_errors % kMaxErrorsPerPage == 0) sink->close("too many malformed messages");
+    if (++page_errors_[sink.get()] >= kMaxErrorsPerPage) sink->close("too many malformed messages");
     return;
   }
   engage_command(sink, v.as_object());
@@ -120,12 +120,14 @@ void WebPlane::engage_command(const std::shared_ptr<EngageSink>& sink,
   if (it == table.end()) {
     ++stats_.engage_errors;
     EngageHub::reply(sink, error_message("unknown_type", "no message type '" + type + "'"));
+    if (++page_errors_[sink.get()] >= kMaxErrorsPerPage) sink->close("too many unknown messages");
     return;
   }
   it->second();
 }
 
 void WebPlane::closed(const std::shared_ptr<EngageSink>& sink) {
+  page_errors_.erase(sink.get());
   auto key = hub_.detach(sink);
   auto sep = key.find('\x1f');
   if (sep == std::string::npos) return;

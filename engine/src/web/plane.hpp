@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <variant>
 
@@ -118,7 +119,10 @@ class WebPlane : public WebHandler {
   std::unordered_set<std::uint64_t> seen_;
   std::deque<std::uint64_t> seen_order_;
   std::int64_t last_cookie_log_ms_ = 0;
-  std::string own_origin_;  // the engine's own pages, e.g. http://127.0.0.1:8080
+  std::string own_origin_;
+  std::unordered_map<const EngageSink*, int>
+      page_errors_;  // bad messages per open page  // the engine's own pages, e.g.
+                     // http://127.0.0.1:8080
 };
 
 std::int64_t epoch_ms();

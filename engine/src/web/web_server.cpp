@@ -172,6 +172,16 @@ core::Result<boost::json::value> WebServer::control(const std::string& method,
           boost::json::object{{"shoppers", plane.shoppers().list(str("tenant"), str("session"), n)},
                               {"total", plane.shoppers().size()}});
     }
+    if (method == "web.push") {
+      // For operators and tests: what the offer engine does in code, from the control API.
+      auto* message = params.if_contains("message");
+      if (str("tenant").empty() || str("session").empty() || !message || !message->is_object() ||
+          !message->as_object().contains("type"))
+        return core::Error{"invalid_params",
+                           "web.push needs tenant, session and a message with a type"};
+      auto seq = plane.push(str("tenant"), str("session"), message->as_object());
+      return boost::json::value(boost::json::object{{"seq", seq}});
+    }
     if (method == "tenant.add") return plane.tenants().add(params);
     if (method == "tenant.list")
       return boost::json::value(boost::json::object{{"tenants", plane.tenants().list()}});

@@ -38,7 +38,7 @@ class WebServer {
   // Pushes a message to every page of a shopper session (and keeps it for a `resume`).
   void push(std::string tenant, std::string session, boost::json::object message);
 
-  // Control API methods: shoppers, tenant.add, tenant.list, tenant.keys, web.status.
+  // Control API methods: shoppers, tenant.add, tenant.list, tenant.keys, web.status, web.push.
   core::Result<boost::json::value> control(const std::string& method,
                                            const boost::json::object& params);
 
