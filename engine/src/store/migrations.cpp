@@ -80,7 +80,6 @@ constexpr std::array kMigrations = {
         body         TEXT    NOT NULL,
         UNIQUE (tenant, message_id)
       ) STRICT;
-      CREATE INDEX web_event_session ON web_event (tenant, session);
       -- What a shopper chose, under the opaque id the preference cookie carries. The phone
       -- number lives here, never in the cookie.
       CREATE TABLE shopper_profile (

@@ -87,7 +87,6 @@ core::Status configure_writer(sql::Database& db, const StoreOptions& options) {
 
 }  // namespace
 
-
 core::Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (options.path.empty() || options.path == ":memory:") {
     return core::Error{sql::kErrorCode, "store needs a database file path"};

@@ -56,6 +56,7 @@ void Writer::submit(WriteJob job) {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(job));
     ++submitted_;
+    submitted_count_.store(submitted_, std::memory_order_relaxed);
     // The writer sleeps only on an empty queue, or while lingering for a full batch; waking it for
     // every job would cost a futex call per write.
     wake = queue_.size() == 1 || queue_.size() == max_batch_;
@@ -75,6 +76,8 @@ StoreStats Writer::stats() const {
   s.writes = writes_.load(std::memory_order_relaxed);
   s.transactions = transactions_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
+  s.queued = submitted_count_.load(std::memory_order_relaxed) -
+             completed_count_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -87,6 +90,7 @@ void Writer::run() {
     {
       std::lock_guard lock(mu_);
       completed_ += batch.size();
+      completed_count_.store(completed_, std::memory_order_relaxed);
     }
     flushed_.notify_all();
     batch.clear();

@@ -73,6 +73,9 @@ class Writer {
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> transactions_{0};
   std::atomic<std::uint64_t> failures_{0};
+  // Mirrors of submitted_/completed_ readable without the lock (stats().queued).
+  std::atomic<std::uint64_t> submitted_count_{0};
+  std::atomic<std::uint64_t> completed_count_{0};
 
   std::thread thread_;  // last: starts after everything above is built
 };

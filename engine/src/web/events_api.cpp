@@ -1,6 +1,7 @@
 // The events API: POST /v1/track, /v1/batch (Segment) and /mp/collect (GA4's Measurement
 // Protocol). Each request is checked whole before anything is applied: a batch with one bad
 // event is refused and nothing of it is stored.
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,21 +18,21 @@ std::string write_key_of(const boost::json::object& body) {
 }  // namespace
 
 bool WebPlane::seen_before(const std::string& tenant, const std::string& message_id) {
-  // Bounded: past this many ids the oldest are forgotten here, and the store's UNIQUE index
-  // still keeps a late replay from being stored twice.
-  constexpr std::size_t kRemembered = 2'000'000;
-  std::uint64_t h = std::hash<std::string_view>{}(message_id)*31 + std::hash<std::string>{}(tenant);
-  if (!seen_.insert(h).second) return true;
-  seen_order_.push_back(h);
-  if (seen_order_.size() > kRemembered) {
-    seen_.erase(seen_order_.front());
-    seen_order_.pop_front();
-  }
-  return false;
+  return seen_.seen_or_insert(std::hash<std::string_view>{}(message_id)*31 +
+                              std::hash<std::string>{}(tenant));
 }
 
 HttpResponse WebPlane::ingest(const Caller& caller, const HttpRequest& r,
                               std::vector<ShopperEvent> events, std::vector<std::string> bodies) {
+  // The store writes ~130k events/s here; a longer burst than the backlog allows is refused
+  // whole, before anything is applied, and Segment's clients retry on 503.
+  constexpr std::int64_t kMaxUnstored = 500'000;
+  if (unstored_->load(std::memory_order_relaxed) > kMaxUnstored) {
+    ++stats_.events_refused;
+    auto busy =
+        HttpResponse::error(503, "busy", "events arrive faster than they are stored; retry");
+    return with_cors(std::move(busy.with_header("Retry-After", "1")), caller);
+  }
   const auto now = epoch_ms();
   const auto prefs = read_cookie(r);
   const std::string& tenant = caller.tenant->id;
@@ -62,11 +63,15 @@ HttpResponse WebPlane::ingest(const Caller& caller, const HttpRequest& r,
   }
   stats_.events_accepted += rows.size();
   stats_.events_duplicate += duplicates;
-  if (!rows.empty())
-    store_.insert_web_events(std::move(rows), [this](core::Status st) {
-      // On the store's writer thread: a counter only, read by /metrics.
+  if (!rows.empty()) {
+    const auto n = std::int64_t(rows.size());
+    *unstored_ += n;
+    store_.insert_web_events(std::move(rows), [this, n, unstored = unstored_](core::Status st) {
+      // On the store's writer thread: counters only.
+      *unstored -= n;
       if (!st) ++stats_.store_failures;
     });
+  }
   return with_cors(
       HttpResponse::json(200, boost::json::object{{"success", true},
                                                   {"accepted", events.size() - duplicates},
@@ -79,7 +84,9 @@ namespace {
 // The parsed JSON object of a request, or the error to answer.
 core::Result<boost::json::object> json_object(const std::string& body) {
   boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
+  // One arena per request: a batch's tree is hundreds of small nodes, allocated and freed at once.
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(body.size() * 2);
+  auto v = boost::json::parse(body, ec, arena);
   if (ec) return core::Error{"malformed_json", "the body is not JSON: " + ec.message()};
   if (!v.is_object()) return core::Error{"malformed_json", "the body is not a JSON object"};
   return std::move(v.as_object());

@@ -16,6 +16,7 @@
 #include "engage_hub.hpp"
 #include "proffer/config/config.hpp"
 #include "proffer/store/store.hpp"
+#include "recent_ids.hpp"
 #include "server.hpp"
 #include "shoppers.hpp"
 #include "static_files.hpp"
@@ -114,10 +115,13 @@ class WebPlane : public WebHandler {
   StaticFiles files_;
   Storefront storefront_;
   PlaneStats stats_;
-  // Recent message ids (hashed with their tenant), oldest first, to answer replays without a
-  // store read; the store's UNIQUE index is the final word.
-  std::unordered_set<std::uint64_t> seen_;
-  std::deque<std::uint64_t> seen_order_;
+  // Recent message ids (hashed with their tenant), to answer replays without a store read; the
+  // store's UNIQUE index is the final word.
+  RecentIds seen_;
+  // Events handed to the store and not yet written: past a limit, producers are told to retry
+  // (503) instead of the queue growing without bound.
+  std::shared_ptr<std::atomic<std::int64_t>> unstored_ =
+      std::make_shared<std::atomic<std::int64_t>>(0);
   std::int64_t last_cookie_log_ms_ = 0;
   std::string own_origin_;
   std::unordered_map<const EngageSink*, int>

@@ -92,8 +92,12 @@ const TenantInfo* TenantDirectory::by_site_key(std::string_view site_key) const 
 
 const TenantInfo* TenantDirectory::by_secret(std::string_view secret_key) const {
   if (secret_key.rfind("sk_", 0) != 0 || secret_key.size() > 128) return nullptr;
+  if (auto hit = checked_secrets_.find(std::string(secret_key)); hit != checked_secrets_.end())
+    return by_id(hit->second);
   auto it = keys_.find(sha256_hex(secret_key));
   if (it == keys_.end() || it->second.revoked_ms != 0) return nullptr;
+  if (checked_secrets_.size() >= 4096) checked_secrets_.clear();
+  checked_secrets_.emplace(secret_key, it->second.tenant);
   return by_id(it->second.tenant);
 }
 
@@ -163,6 +167,7 @@ core::Result<boost::json::value> TenantDirectory::issue_key(const std::string& t
   std::string secret = "sk_" + random_token(24);
   store::ApiKey k{sha256_hex(secret), tenant, secret.substr(0, 10), now_ms(), 0};
   keys_[k.key_hash] = k;
+  checked_secrets_.clear();
   store_.put_api_key(k);
   return boost::json::value(
       boost::json::object{{"tenant", tenant}, {"secret_key", secret}, {"prefix", k.prefix}});
@@ -177,6 +182,7 @@ core::Result<boost::json::value> TenantDirectory::keys(const boost::json::object
     for (auto& [hash, k] : keys_) {
       if (k.tenant != tenant || k.prefix != revoke || k.revoked_ms != 0) continue;
       k.revoked_ms = now_ms();
+      checked_secrets_.clear();
       store_.put_api_key(k);
       return boost::json::value(boost::json::object{{"tenant", tenant}, {"revoked", revoke}});
     }

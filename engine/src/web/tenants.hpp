@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "proffer/config/config.hpp"
@@ -55,6 +56,9 @@ class TenantDirectory {
   std::map<std::string, std::shared_ptr<TenantInfo>, std::less<>> by_id_;
   std::map<std::string, std::shared_ptr<TenantInfo>, std::less<>> by_site_key_;
   std::map<std::string, store::ApiKey, std::less<>> keys_;  // by hash
+  // Secret keys already checked, so that a busy server hashes each key once; cleared whenever a
+  // key is issued or revoked.
+  mutable std::unordered_map<std::string, std::string> checked_secrets_;  // secret -> tenant id
 };
 
 }  // namespace proffer::web

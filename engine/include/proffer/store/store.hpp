@@ -59,6 +59,7 @@ struct StoreStats {
   std::uint64_t writes = 0;        // writes committed
   std::uint64_t transactions = 0;  // transactions committed (several writes each under load)
   std::uint64_t failures = 0;      // writes that failed; their `done` got the error
+  std::uint64_t queued = 0;        // writes waiting for the writer (backpressure for producers)
 };
 
 class Store {
