@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
@@ -11,6 +12,7 @@
 
 #include "proffer/control/server.hpp"
 #include "proffer/core/clock.hpp"
+#include "proffer/engage/offer_engine.hpp"
 #include "proffer/hal/switchboard.hpp"
 #include "proffer/logic/host.hpp"
 #include "proffer/media/tts.hpp"
@@ -69,6 +71,8 @@ struct Engine::Impl {
   std::unique_ptr<hal::Switchboard> switchboard;
   std::unique_ptr<logic::LogicHost> logic;
   std::unique_ptr<control::ControlServer> control;
+  // Declared before the web server: destroyed after its thread has stopped.
+  std::unique_ptr<engage::OfferEngine> offers;
   std::unique_ptr<web::WebServer> web;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   boost::asio::steady_timer drain_timer{io};
@@ -78,6 +82,8 @@ struct Engine::Impl {
   int exit_status = 0;
 
   core::Status start();
+  core::Status start_web(control::ControlContext& cctx);
+  void place_call(engage::CallRequest req, std::function<void(core::Result<std::string>)> done);
   void wait_for_signal();
   void drain_step();
   boost::json::object status() const;
@@ -119,17 +125,58 @@ core::Status Engine::Impl::start() {
   control::ControlContext cctx{
       io, bus, *switchboard, *logic, *store, cfg, [this] { return status(); }, {}};
   if (cfg.web.enabled) {
-    web = std::make_unique<web::WebServer>(web::WebContext{io, bus, *store, cfg});
-    if (auto st = web->start(); !st) return st;
-    auto web_methods = [this](const std::string& m, const boost::json::object& p) {
-      return web->control(m, p);
-    };
-    for (const char* prefix : {"shoppers", "tenant", "web"}) cctx.extensions[prefix] = web_methods;
+    if (auto st = start_web(cctx); !st) return st;
   }
   control = std::make_unique<control::ControlServer>(std::move(cctx));
   if (auto st = control->start(); !st) return st;
   switchboard->start();
   return core::ok_status();
+}
+
+// The web plane and the offer engine on the web thread; calls cross to this loop and back by post.
+core::Status Engine::Impl::start_web(control::ControlContext& cctx) {
+  auto publish = [this](std::string name, boost::json::object data) {
+    boost::asio::post(io, [this, name = std::move(name), data = std::move(data)]() mutable {
+      bus.publish(std::move(name), {}, std::move(data));
+    });
+  };
+  offers = std::make_unique<engage::OfferEngine>(
+      *store,
+      [this](engage::CallRequest r, auto done) { place_call(std::move(r), std::move(done)); },
+      publish);
+  web = std::make_unique<web::WebServer>(web::WebContext{io, bus, *store, cfg});
+  web->set_observer(offers.get());
+  if (auto st = web->start(); !st) return st;
+  boost::asio::post(web->port().io(), [this] { offers->bind(web->port()); });
+  // The offer engine follows the calls it placed.
+  bus.subscribe("engage", "channel.*", [this](const core::EventPtr& e) {
+    if (e->name == "channel.state" || e->name == "channel.answered" ||
+        e->name == "channel.bridged" || e->name == "channel.hangup")
+      boost::asio::post(web->port().io(), [this, e] { offers->on_channel_event(*e); });
+  });
+  auto web_methods = [this](const std::string& m, const boost::json::object& p) {
+    return web->control(m, p);
+  };
+  for (const char* prefix : {"shoppers", "tenant", "web"}) cctx.extensions[prefix] = web_methods;
+  auto offer_methods = [this](const std::string& m, const boost::json::object& p) {
+    return web->call([&] { return offers->control(m, p); });
+  };
+  for (const char* prefix : {"engage", "offers"}) cctx.extensions[prefix] = offer_methods;
+  return core::ok_status();
+}
+
+void Engine::Impl::place_call(engage::CallRequest req,
+                              std::function<void(core::Result<std::string>)> done) {
+  boost::asio::post(io, [this, req = std::move(req), done = std::move(done)]() mutable {
+    auto id = logic->originate(req.dial, req.program, req.caller_id, req.timeout_ms,
+                               std::move(req.trigger));
+    core::Result<std::string> result = id ? core::Result<std::string>(core::to_string(id.value()))
+                                          : core::Result<std::string>(id.error());
+    boost::asio::post(web->port().io(),
+                      [done = std::move(done), result = std::move(result)]() mutable {
+                        done(std::move(result));
+                      });
+  });
 }
 
 boost::json::object Engine::Impl::status() const {

@@ -46,6 +46,13 @@ kind = "voip"
 number = "shop-voip-1"
 channels = 100
 
+# The demo shop's sales agents, played by the sim card (their far ends answer after the delay).
+[[sim.lines]]
+name = "agents"
+kind = "voip"
+number = "agents"
+channels = 20
+
 # SIP: calls from phones, gateways and carrier trunks (docs/operations.md lists every key).
 # With these defaults `sipp -sn uac -i 127.0.0.1 127.0.0.1:5060` reaches the example IVR.
 [sip]
@@ -124,6 +131,16 @@ max_processes = 2
 [[logic.programs]]
 name = "ivr-plugin"
 library = "libproffer-ivr-plugin.so"
+
+# Calls to shoppers who accepted an offer: verification, the agent queue, the bridge
+# (plugins/sales-assist, docs/engage.md). One process takes many calls and knows every agent.
+[[logic.programs]]
+name = "sales-assist"
+command = ["proffer-sales-assist"]
+policy = "pool"
+channels_per_process = 200
+min_processes = 0
+max_processes = 1
 
 [[logic.routes]]
 trigger = "inbound"

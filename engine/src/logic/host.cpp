@@ -85,14 +85,15 @@ void LogicHost::on_incoming(core::Channel& channel, const hal::IncomingCall& cal
 
 core::Result<ChannelId> LogicHost::originate(const std::string& dial_string,
                                              const std::string& program,
-                                             const std::string& caller_id, int timeout_ms) {
+                                             const std::string& caller_id, int timeout_ms,
+                                             boost::json::object trigger) {
   if (!programs_.contains(program))
     return Error{"unknown_program", "no call-logic program '" + program + "'"};
   hal::OriginateOptions options;
   options.caller_id = caller_id;
   options.timeout = std::chrono::milliseconds(timeout_ms);
   auto id = switchboard_.originate(dial_string, options);
-  if (id) originated_[id.value()] = Originated{program, dial_string};
+  if (id) originated_[id.value()] = Originated{program, dial_string, std::move(trigger)};
   return id;
 }
 

@@ -29,6 +29,7 @@ const std::map<std::string, LogicHost::CommandFn, std::less<>>& LogicHost::comma
       {"send_dtmf", &LogicHost::cmd_send_dtmf}, {"dial", &LogicHost::cmd_dial},
       {"bridge", &LogicHost::cmd_bridge},       {"unbridge", &LogicHost::cmd_unbridge},
       {"set", &LogicHost::cmd_set},             {"get", &LogicHost::cmd_get},
+      {"notify", &LogicHost::cmd_notify},
   };
   return table;
 }
@@ -196,6 +197,21 @@ Reply LogicHost::cmd_set(Worker&, const Command& cmd, Channel& ch) {
       return Error{"bad_args", "variable '" + std::string(k) + "' must be a string"};
   }
   for (const auto& [k, v] : *vars) ch.set_variable(std::string(k), std::string(v.as_string()));
+  return ok();
+}
+
+// An event of the program's own onto the engine's bus (and so the control API's stream): a
+// screen pop for an agent's desk, a queue position. Named logic.<event>, tied to the channel.
+Reply LogicHost::cmd_notify(Worker& w, const Command& cmd, Channel& ch) {
+  Args a(cmd.args);
+  const std::string event = a.text("event");
+  if (event.empty() || event.size() > 64 ||
+      event.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    return Error{"bad_args", "argument 'event' is a name of lower-case letters, digits and . _ -"};
+  boost::json::object data;
+  if (const auto* d = a.object("data")) data = *d;
+  data["worker"] = w.id();
+  bus_.publish("logic." + event, ch.id(), std::move(data));
   return ok();
 }
 

@@ -29,10 +29,13 @@ void LogicHost::on_channel_event(const core::EventPtr& event) {
     if (auto it = originated_.find(id); it != originated_.end()) {
       auto program = std::move(it->second.program);
       auto address = std::move(it->second.dial_string);
+      auto trigger = std::move(it->second.trigger);
       originated_.erase(it);
-      assign(id, program,
-             boost::json::object{
-                 {"type", "originate"}, {"address", address}, {"requested_by", "control"}});
+      if (trigger.empty())
+        trigger = {{"type", "originate"}, {"address", address}, {"requested_by", "control"}};
+      else
+        trigger["address"] = address;
+      assign(id, program, std::move(trigger));
       return;
     }
     if (auto d = dials_.find(id); d != dials_.end()) {

@@ -33,22 +33,86 @@ bool looks_like_phone_number(std::string_view text) {
   return digits > 0;
 }
 
-core::Result<std::string> normalise_e164(std::string_view number, std::string_view region) {
+namespace {
+
+core::Error bad_number(std::string_view number, const std::string& why) {
+  return core::Error{"bad_number",
+                     "'" + std::string(number) + "' is not a phone number (" + why + ")"};
+}
+
+// Parses what people type (tel: URIs included) and checks the length for the country; the
+// error names the input.
+core::Result<pn::PhoneNumber> parse(std::string_view number, std::string_view region) {
   std::string input(without_tel_scheme(number));
   if (auto semi = input.find(';'); semi != std::string::npos) input.resize(semi);  // tel params
-  auto bad = [&](const std::string& why) {
-    return core::Error{"bad_number",
-                       "'" + std::string(number) + "' is not a phone number (" + why + ")"};
-  };
-  if (!looks_like_phone_number(input)) return bad("only digits, + and separators are allowed");
+  if (!looks_like_phone_number(input))
+    return bad_number(number, "only digits, + and separators are allowed");
   const auto* util = pn::PhoneNumberUtil::GetInstance();
   pn::PhoneNumber parsed;
   if (util->Parse(input, std::string(region), &parsed) != pn::PhoneNumberUtil::NO_PARSING_ERROR)
-    return bad("cannot be read in region " + std::string(region));
-  if (!util->IsPossibleNumber(parsed)) return bad("wrong length for its country");
+    return bad_number(number, "cannot be read in region " + std::string(region));
+  if (!util->IsPossibleNumber(parsed)) return bad_number(number, "wrong length for its country");
+  return parsed;
+}
+
+NumberType from_libphonenumber(pn::PhoneNumberUtil::PhoneNumberType type) {
+  using T = pn::PhoneNumberUtil;
+  switch (type) {
+    case T::FIXED_LINE: return NumberType::FixedLine;
+    case T::MOBILE: return NumberType::Mobile;
+    case T::FIXED_LINE_OR_MOBILE: return NumberType::FixedLineOrMobile;
+    case T::TOLL_FREE: return NumberType::TollFree;
+    case T::PREMIUM_RATE: return NumberType::PremiumRate;
+    case T::SHARED_COST: return NumberType::SharedCost;
+    case T::VOIP: return NumberType::Voip;
+    case T::PERSONAL_NUMBER: return NumberType::PersonalNumber;
+    case T::PAGER: return NumberType::Pager;
+    case T::UAN: return NumberType::Uan;
+    case T::VOICEMAIL: return NumberType::Voicemail;
+    case T::UNKNOWN: break;
+  }
+  return NumberType::Unknown;
+}
+
+}  // namespace
+
+core::Result<std::string> normalise_e164(std::string_view number, std::string_view region) {
+  auto parsed = parse(number, region);
+  if (!parsed) return parsed.error();
   std::string out;
-  util->Format(parsed, pn::PhoneNumberUtil::E164, &out);
+  pn::PhoneNumberUtil::GetInstance()->Format(parsed.value(), pn::PhoneNumberUtil::E164, &out);
   return out;
+}
+
+core::Result<NumberInfo> classify(std::string_view number, std::string_view region) {
+  auto parsed = parse(number, region);
+  if (!parsed) return parsed.error();
+  const auto* util = pn::PhoneNumberUtil::GetInstance();
+  if (!util->IsValidNumber(parsed.value()))
+    return bad_number(number, "no such number in its country's numbering plan");
+  NumberInfo info;
+  util->Format(parsed.value(), pn::PhoneNumberUtil::E164, &info.e164);
+  util->GetRegionCodeForNumber(parsed.value(), &info.region);
+  info.type = from_libphonenumber(util->GetNumberType(parsed.value()));
+  return info;
+}
+
+std::string_view number_type_name(NumberType type) {
+  switch (type) {
+    case NumberType::FixedLine: return "fixed_line";
+    case NumberType::Mobile: return "mobile";
+    case NumberType::FixedLineOrMobile: return "fixed_line_or_mobile";
+    case NumberType::TollFree: return "toll_free";
+    case NumberType::PremiumRate: return "premium_rate";
+    case NumberType::SharedCost: return "shared_cost";
+    case NumberType::Voip: return "voip";
+    case NumberType::PersonalNumber: return "personal_number";
+    case NumberType::Pager: return "pager";
+    case NumberType::Uan: return "uan";
+    case NumberType::Voicemail: return "voicemail";
+    case NumberType::Unknown: break;
+  }
+  return "unknown";
 }
 
 }  // namespace proffer::phone

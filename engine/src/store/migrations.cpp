@@ -111,6 +111,39 @@ constexpr std::array kMigrations = {
         created_ms   INTEGER NOT NULL
       ) STRICT;
     )sql"},
+    Migration{4, "offers", R"sql(
+      -- Every decision of the offer engine, to offer or not, with what it saw and why
+      -- (profferctl offers --explain).
+      CREATE TABLE engage_decision (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        tenant      TEXT    NOT NULL,
+        session     TEXT    NOT NULL,
+        ts_ms       INTEGER NOT NULL,
+        outcome     TEXT    NOT NULL,
+        rule        TEXT    NOT NULL,
+        explanation TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX engage_decision_session ON engage_decision (tenant, session);
+      -- Offers and how they ended; written at each change (the id is the idempotency key).
+      CREATE TABLE offer (
+        id         TEXT    NOT NULL PRIMARY KEY,
+        tenant     TEXT    NOT NULL,
+        session    TEXT    NOT NULL,
+        decision   TEXT    NOT NULL,
+        state      TEXT    NOT NULL,
+        mode       TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        channel    TEXT    NOT NULL,
+        detail     TEXT    NOT NULL
+      ) STRICT;
+      -- Phone numbers whose owner keyed in the code shown on the page (toll-fraud guard).
+      CREATE TABLE verified_number (
+        e164        TEXT    NOT NULL PRIMARY KEY,
+        verified_ms INTEGER NOT NULL
+      ) STRICT;
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

@@ -5,11 +5,10 @@
 
 #include "proffer/store/store.hpp"
 #include "store_impl.hpp"
+#include "table_helpers.hpp"
 
 namespace proffer::store {
 namespace {
-
-using Binder = std::function<void(sql::Statement&)>;
 
 constexpr const char* kPutTenant = R"sql(
   INSERT INTO tenant (id, name, site_key, origins, region, settings, created_ms)
@@ -52,38 +51,6 @@ constexpr const char* kFindOrder = R"sql(
   SELECT id, cart_id, session, items, total_micros, currency, shipping, created_ms
   FROM shop_order WHERE id = ?1)sql";
 
-core::Status run_bound(sql::Database& db, const char* sql_text, const Binder& bind,
-                       std::string_view what) {
-  auto stmt = db.cached(sql_text);
-  if (!stmt) return stmt.error();
-  bind(*stmt.value());
-  if (auto st = stmt.value()->run(); !st)
-    return core::Error{st.error().code, std::string(what) + ": " + st.error().message};
-  return core::ok_status();
-}
-
-// Reads every row of a query on the shared read connection.
-template <typename Row>
-core::Result<std::vector<Row>> read_rows(Store::Impl& impl, const char* sql_text,
-                                         const Binder& bind,
-                                         const std::function<Row(const sql::Statement&)>& read) {
-  std::lock_guard lock(impl.read_mu);
-  auto stmt = impl.reader.cached(sql_text);
-  if (!stmt) return stmt.error();
-  sql::ScopedReset reset(stmt.value());
-  bind(*stmt.value());
-  std::vector<Row> rows;
-  for (;;) {
-    auto row = stmt.value()->step();
-    if (!row) return row.error();
-    if (!row.value()) break;
-    rows.push_back(read(*stmt.value()));
-  }
-  return rows;
-}
-
-const Binder kNoBinds = [](sql::Statement&) {};
-
 Tenant read_tenant(const sql::Statement& s) {
   return Tenant{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
                 s.column_text(4), s.column_text(5), s.column_int64(6)};
@@ -102,13 +69,6 @@ ShopCart read_cart(const sql::Statement& s) {
 ShopOrder read_order(const sql::Statement& s) {
   return ShopOrder{s.column_text(0),  s.column_text(1), s.column_text(2), s.column_text(3),
                    s.column_int64(4), s.column_text(5), s.column_text(6), s.column_int64(7)};
-}
-
-template <typename Row>
-core::Result<std::optional<Row>> first(core::Result<std::vector<Row>> rows) {
-  if (!rows) return rows.error();
-  if (rows.value().empty()) return std::optional<Row>{};
-  return std::optional<Row>{std::move(rows.value().front())};
 }
 
 }  // namespace

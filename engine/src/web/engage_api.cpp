@@ -53,6 +53,7 @@ Upgrade WebPlane::upgrade(const HttpRequest& r) {
           hello["preferences"] = boost::json::object{
               {"mode", prefs->mode}, {"language", prefs->language}, {"consent", prefs->consent}};
         hub_.attach(ShopperRegistry::key(tenant, session), sink, std::move(hello));
+        if (observer_) observer_->on_shopper(s, "page.open");
       }};
 }
 
@@ -81,6 +82,14 @@ void WebPlane::engage_command(const std::shared_ptr<EngageSink>& sink,
     data["tenant"] = tenant;
     data["session"] = session;
     publish_(event, std::move(data));
+    // The offer engine decides on accept, decline and help here, on this thread.
+    if (auto* s = shoppers_.find(tenant, session); s && observer_) {
+      std::string_view t(event);
+      if (t == "shopper.signal")
+        observer_->on_shopper(*s, "signal:" + text_of(m, "name"));
+      else
+        observer_->on_page_message(*s, t.substr(8), m);
+    }
   };
   using Command = std::function<void()>;
   const std::map<std::string, Command, std::less<>> table = {
@@ -131,8 +140,76 @@ void WebPlane::closed(const std::shared_ptr<EngageSink>& sink) {
   auto key = hub_.detach(sink);
   auto sep = key.find('\x1f');
   if (sep == std::string::npos) return;
-  if (auto* s = shoppers_.find(key.substr(0, sep), key.substr(sep + 1)); s && s->connections > 0)
+  if (auto* s = shoppers_.find(key.substr(0, sep), key.substr(sep + 1)); s && s->connections > 0) {
     --s->connections;
+    if (observer_) observer_->on_shopper(*s, "page.close");
+  }
+}
+
+}  // namespace proffer::web
+
+namespace proffer::web {
+namespace {
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+HttpResponse html_page(int status, std::string_view title, std::string_view text) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>" +
+      escape_html(title) +
+      "</title></head><body style=\"font:18px system-ui;margin:3em auto;max-width:32em\">"
+      "<h1>" +
+      escape_html(title) + "</h1><p role=\"status\">" + escape_html(text) + "</p></body></html>";
+  r.with_header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+// The click-to-call link: a plain hyperlink, so a top-level navigation with no Origin. The site
+// key names the shop; the anonymous_id the widget appends, or else the preference cookie, names
+// the shopper.
+HttpResponse WebPlane::call_link(const HttpRequest& r) {
+  const TenantInfo* t = tenants_.by_site_key(r.query_param("site_key").value_or(""));
+  if (!t) return html_page(404, "Unknown shop", "This call link does not name a shop we know.");
+  Shopper* s = nullptr;
+  if (auto anon = r.query_param("anonymous_id"); anon && !anon->empty())
+    s = shoppers_.find(t->id, *anon);
+  if (!s)
+    if (auto prefs = read_cookie(r)) s = shoppers_.find_by_shopper_id(t->id, prefs->shopper_id);
+  if (!s)
+    return html_page(404, "We could not find your visit",
+                     "Open the shop's page and use its Help button to reach us.");
+  if (!observer_) return html_page(503, "Calls are not available", "Please try again later.");
+  s->address = r.remote;
+  auto placed = observer_->on_call_link(*s);
+  if (!placed) return html_page(409, "We cannot call you right now", placed.error().message);
+  return html_page(200, "Calling you", placed.value());
 }
 
 }  // namespace proffer::web

@@ -51,6 +51,8 @@ HttpResponse WebPlane::ingest(const Caller& caller, const HttpRequest& r,
       shopper->mode = prefs->mode;
       shopper->language = prefs->language;
     }
+    if (caller.browser) shopper->address = r.remote;
+    if (observer_) observer_->on_shopper(*shopper, event_name(e.kind));
     if (changed)
       publish_("shopper.state", {{"tenant", tenant},
                                  {"session", shopper->session},

@@ -14,9 +14,10 @@ std::int64_t epoch_ms() {
       .count();
 }
 
-WebPlane::WebPlane(const config::WebConfig& config, store::Store& store,
-                   std::vector<CookieSigner::Key> keys, Publish publish)
-    : config_(config),
+WebPlane::WebPlane(boost::asio::io_context& io, const config::WebConfig& config,
+                   store::Store& store, std::vector<CookieSigner::Key> keys, Publish publish)
+    : io_(io),
+      config_(config),
       store_(store),
       signer_(std::move(keys)),
       publish_(std::move(publish)),
@@ -40,6 +41,7 @@ const std::vector<WebPlane::RouteEntry>& WebPlane::routes() {
       {"GET", "/v1/preferences", &WebPlane::get_preferences},
       {"POST", "/v1/preferences", &WebPlane::post_preferences},
       {"DELETE", "/v1/preferences", &WebPlane::delete_preferences},
+      {"GET", "/v1/call", &WebPlane::call_link},
   };
   return table;
 }
@@ -211,6 +213,29 @@ std::optional<Preferences> WebPlane::read_cookie(const HttpRequest& r) {
                  prefs.error().code, prefs.error().message, stats_.cookies_rejected);
   }
   return std::nullopt;
+}
+
+const boost::json::object* WebPlane::tenant_settings(const std::string& tenant) {
+  const TenantInfo* t = tenants_.by_id(tenant);
+  return t ? &t->settings : nullptr;
+}
+
+std::string WebPlane::tenant_name(const std::string& tenant) {
+  const TenantInfo* t = tenants_.by_id(tenant);
+  return t ? t->name : tenant;
+}
+
+core::Status WebPlane::set_tenant_settings(const std::string& tenant,
+                                           boost::json::object settings) {
+  return tenants_.set_settings(tenant, std::move(settings));
+}
+
+std::optional<std::string> WebPlane::saved_phone(const std::string& tenant,
+                                                 const std::string& shopper_id) {
+  if (shopper_id.empty()) return std::nullopt;
+  auto profile = store_.find_shopper_profile(tenant, shopper_id);
+  if (!profile || !profile.value() || profile.value()->phone.empty()) return std::nullopt;
+  return profile.value()->phone;
 }
 
 std::uint64_t WebPlane::push(const std::string& tenant, const std::string& session,

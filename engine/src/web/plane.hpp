@@ -16,6 +16,7 @@
 #include "engage_hub.hpp"
 #include "proffer/config/config.hpp"
 #include "proffer/store/store.hpp"
+#include "proffer/web/engage_port.hpp"
 #include "recent_ids.hpp"
 #include "server.hpp"
 #include "shoppers.hpp"
@@ -40,10 +41,12 @@ struct PlaneStats {
   std::atomic<std::uint64_t> store_failures{0};  // counted on the store's writer thread
 };
 
-class WebPlane : public WebHandler {
+class WebPlane : public WebHandler, public WebPort {
  public:
-  WebPlane(const config::WebConfig& config, store::Store& store,
+  WebPlane(boost::asio::io_context& io, const config::WebConfig& config, store::Store& store,
            std::vector<CookieSigner::Key> keys, Publish publish);
+  // The offer engine, told what shoppers do (set before the server starts).
+  void set_observer(ShopperObserver* observer) { observer_ = observer; }
   core::Status start(const std::string& own_origin);
 
   HttpResponse handle(const HttpRequest& request) override;
@@ -53,7 +56,18 @@ class WebPlane : public WebHandler {
 
   // Pushes a message to a shopper's pages (docs/api/web.md, "Engage WebSocket").
   std::uint64_t push(const std::string& tenant, const std::string& session,
-                     boost::json::object message);
+                     boost::json::object message) override;
+  // WebPort
+  boost::asio::io_context& io() override { return io_; }
+  Shopper* shopper(const std::string& tenant, const std::string& session) override {
+    return shoppers_.find(tenant, session);
+  }
+  const boost::json::object* tenant_settings(const std::string& tenant) override;
+  std::string tenant_name(const std::string& tenant) override;
+  core::Status set_tenant_settings(const std::string& tenant,
+                                   boost::json::object settings) override;
+  std::optional<std::string> saved_phone(const std::string& tenant,
+                                         const std::string& shopper_id) override;
   TenantDirectory& tenants() { return tenants_; }
   ShopperRegistry& shoppers() { return shoppers_; }
   const PlaneStats& stats() const { return stats_; }
@@ -84,6 +98,7 @@ class WebPlane : public WebHandler {
   HttpResponse post_preferences(const HttpRequest&);
   HttpResponse delete_preferences(const HttpRequest&);
   HttpResponse preflight(const HttpRequest&);
+  HttpResponse call_link(const HttpRequest&);
 
   // Shared steps of the APIs.
   core::Result<Caller> authenticate(const HttpRequest& r, std::string_view write_key) const;
@@ -105,8 +120,10 @@ class WebPlane : public WebHandler {
   bool seen_before(const std::string& tenant, const std::string& message_id);
   void engage_command(const std::shared_ptr<EngageSink>& sink, const boost::json::object& m);
 
+  boost::asio::io_context& io_;
   const config::WebConfig& config_;
   store::Store& store_;
+  ShopperObserver* observer_ = nullptr;
   CookieSigner signer_;
   Publish publish_;
   TenantDirectory tenants_;

@@ -128,6 +128,8 @@ HttpResponse WebPlane::post_preferences(const HttpRequest& r) {
     s.mode = prefs.mode;
     s.language = prefs.language;
     s.phone = form.phone;
+    s.address = r.remote;
+    if (observer_) observer_->on_shopper(s, "preferences");
   }
   auto res =
       HttpResponse::json(200, boost::json::object{{"preferences", prefs_json(prefs, form.phone)},

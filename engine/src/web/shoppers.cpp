@@ -154,7 +154,7 @@ boost::json::object Shopper::to_json() const {
           {"page_hidden", page_hidden},
           {"last_viewed", last_viewed},
           {"last_viewed_count", last_viewed_count},
-          {"last_event", event_name(last_event)},
+          {"last_event", last_event},
           {"events", events},
           {"connections", connections},
           {"first_ms", first_ms},
@@ -191,7 +191,7 @@ std::pair<Shopper*, bool> ShopperRegistry::apply(const std::string& tenant,
   if (!event.currency.empty()) s.currency = event.currency;
   if (!event.page.empty()) s.page = event.page;
   kApply[static_cast<std::size_t>(event.kind)](s, event, now_ms);
-  s.last_event = event.kind;
+  s.last_event = event_name(event.kind);
   ++s.events;
   return {&s, s.state != before};
 }
@@ -199,6 +199,16 @@ std::pair<Shopper*, bool> ShopperRegistry::apply(const std::string& tenant,
 Shopper* ShopperRegistry::find(const std::string& tenant, const std::string& session) {
   auto it = shoppers_.find(key(tenant, session));
   return it == shoppers_.end() ? nullptr : &it->second;
+}
+
+Shopper* ShopperRegistry::find_by_shopper_id(const std::string& tenant,
+                                             const std::string& shopper_id) {
+  Shopper* best = nullptr;
+  if (shopper_id.empty()) return best;
+  for (auto& [k, s] : shoppers_)
+    if (s.tenant == tenant && s.shopper_id == shopper_id && (!best || s.last_ms > best->last_ms))
+      best = &s;
+  return best;
 }
 
 boost::json::array ShopperRegistry::list(const std::string& tenant, const std::string& session,

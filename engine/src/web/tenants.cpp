@@ -67,6 +67,11 @@ core::Status TenantDirectory::load(const config::WebConfig& config, const std::s
       config.default_tenant, "Demo shop", config.default_site_key, config.region, {}, {}, now_ms()};
   t.origins.push_back(own_origin);
   for (const auto& o : config.default_origins) t.origins.push_back(o);
+  // The demo shop's agents are two sim lines' far ends (the embedded [[sim.lines]] "agents").
+  t.settings["engage"] = boost::json::object{
+      {"agents",
+       boost::json::array{boost::json::object{{"name", "alice"}, {"address", "sim/agents/alice"}},
+                          boost::json::object{{"name", "bob"}, {"address", "sim/agents/bob"}}}}};
   put(t);
   store_.put_tenant(to_row(t));
   spdlog::info("web: created the default tenant '{}' (site key {})", t.id, t.site_key);
@@ -105,6 +110,15 @@ bool TenantDirectory::origin_allowed(const TenantInfo& tenant, std::string_view 
   for (const auto& o : tenant.origins)
     if (o == origin || o == "*") return true;
   return false;
+}
+
+core::Status TenantDirectory::set_settings(const std::string& tenant,
+                                           boost::json::object settings) {
+  auto it = by_id_.find(tenant);
+  if (it == by_id_.end()) return core::Error{"not_found", "no tenant '" + tenant + "'"};
+  it->second->settings = std::move(settings);
+  store_.put_tenant(to_row(*it->second));
+  return core::ok_status();
 }
 
 bool TenantDirectory::any_allows(std::string_view origin) const {

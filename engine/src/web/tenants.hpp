@@ -47,6 +47,8 @@ class TenantDirectory {
   core::Result<boost::json::value> add(const boost::json::object& params);
   boost::json::array list() const;
   core::Result<boost::json::value> keys(const boost::json::object& params);
+  // Replaces a tenant's settings (the offer policy lives there), in memory and in the store.
+  core::Status set_settings(const std::string& tenant, boost::json::object settings);
 
  private:
   core::Result<boost::json::value> issue_key(const std::string& tenant);

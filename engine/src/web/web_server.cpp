@@ -74,6 +74,7 @@ struct WebServer::Impl {
   std::thread thread;
   std::uint16_t port = 0;
   std::string url;
+  ShopperObserver* observer = nullptr;
 
   explicit Impl(WebContext c) : ctx(c) {}
   void schedule_sweep();
@@ -110,13 +111,14 @@ core::Status WebServer::start() {
   auto& engine_io = d.ctx.engine_io;
   auto& bus = d.ctx.bus;
   d.plane = std::make_unique<WebPlane>(
-      cfg.web, d.ctx.store, std::move(keys.value()),
+      d.io, cfg.web, d.ctx.store, std::move(keys.value()),
       [&engine_io, &bus](std::string name, boost::json::object data) {
         boost::asio::post(engine_io,
                           [&bus, name = std::move(name), data = std::move(data)]() mutable {
                             bus.publish(std::move(name), {}, std::move(data));
                           });
       });
+  d.plane->set_observer(d.observer);
   d.server = std::make_unique<HttpServer>(d.io, server_options(cfg.web), *d.plane);
   if (auto st = d.server->start(); !st) return st;
   d.port = d.server->port();
@@ -143,6 +145,8 @@ void WebServer::stop() {
 }
 
 std::uint16_t WebServer::port() const { return impl_->port; }
+void WebServer::set_observer(ShopperObserver* observer) { impl_->observer = observer; }
+WebPort& WebServer::port() { return *impl_->plane; }
 std::string WebServer::url() const { return impl_->url; }
 
 void WebServer::push(std::string tenant, std::string session, boost::json::object message) {
@@ -151,6 +155,13 @@ void WebServer::push(std::string tenant, std::string session, boost::json::objec
                            message = std::move(message)]() mutable {
     d.plane->push(tenant, session, std::move(message));
   });
+}
+
+core::Result<boost::json::value> WebServer::call(
+    const std::function<core::Result<boost::json::value>()>& fn) {
+  auto& d = *impl_;
+  if (!d.thread.joinable()) return core::Error{"web_disabled", "the web server is not running"};
+  return d.on_web_thread([&] { return fn(); });
 }
 
 core::Result<boost::json::value> WebServer::control(const std::string& method,

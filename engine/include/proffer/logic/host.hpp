@@ -51,9 +51,11 @@ class LogicHost {
   // Routes an inbound channel by the configured routes.
   void on_incoming(core::Channel& channel, const hal::IncomingCall& call);
   // Places a call; once answered it is handed to `program`.
+  // `trigger` (optional) is what the program is told: {"type": "offer.accepted", ...}.
   core::Result<core::ChannelId> originate(const std::string& dial_string,
                                           const std::string& program,
-                                          const std::string& caller_id, int timeout_ms);
+                                          const std::string& caller_id, int timeout_ms,
+                                          boost::json::object trigger = {});
   // Hands a channel to a program now (the trigger says why).
   core::Status assign(core::ChannelId id, const std::string& program, boost::json::object trigger);
 
@@ -110,6 +112,7 @@ class LogicHost {
   core::Result<boost::json::object> cmd_unbridge(Worker&, const Command&, core::Channel&);
   core::Result<boost::json::object> cmd_set(Worker&, const Command&, core::Channel&);
   core::Result<boost::json::object> cmd_get(Worker&, const Command&, core::Channel&);
+  core::Result<boost::json::object> cmd_notify(Worker&, const Command&, core::Channel&);
 
   // Prompt staging: play/say/tone keep their order even when speech is still being synthesised.
   struct Staged;
@@ -146,6 +149,7 @@ class LogicHost {
   struct Originated {
     std::string program;
     std::string dial_string;  // as requested: <driver>/<address>
+    boost::json::object trigger;  // empty: {"type":"originate", ...}
   };
   std::unordered_map<core::ChannelId, Originated> originated_;
   std::unordered_map<core::ChannelId, std::deque<std::unique_ptr<Staged>>> staged_;

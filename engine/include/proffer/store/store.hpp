@@ -104,6 +104,16 @@ class Store {
   void put_shop_order(ShopOrder order, std::function<void(core::Status)> done = {});
   core::Result<std::optional<ShopOrder>> find_shop_order(const std::string& id) const;
 
+  // Offers (engage_tables.cpp).
+  void put_decision(EngageDecision decision, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<EngageDecision>> find_decision(const std::string& id) const;
+  void put_offer(OfferRow offer, std::function<void(core::Status)> done = {});
+  core::Result<std::vector<OfferRow>> offers(const std::string& tenant, const std::string& session,
+                                             std::size_t limit) const;
+  void put_verified_number(std::string e164, std::int64_t ts_ms,
+                           std::function<void(core::Status)> done = {});
+  core::Result<std::vector<std::string>> verified_numbers() const;
+
   int schema_version() const;
   // The newest schema version this build knows; open() brings every database up to it.
   static int latest_schema_version();

@@ -64,4 +64,28 @@ struct ShopOrder {
   std::int64_t created_ms = 0;
 };
 
+struct EngageDecision {
+  std::string id;
+  std::string tenant;
+  std::string session;
+  std::int64_t ts_ms = 0;
+  std::string outcome;      // offer | no_offer | help:<action>
+  std::string rule;         // the rule that decided
+  std::string explanation;  // JSON: signals, the formula's numbers, the rule and its reason
+};
+
+struct OfferRow {
+  std::string id;
+  std::string tenant;
+  std::string session;
+  std::string decision;
+  std::string state;  // pending | accepted | declined | expired | withdrawn | calling | connected | ended | refused
+  std::string mode;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t expires_ms = 0;
+  std::string channel;
+  std::string detail;  // JSON
+};
+
 }  // namespace proffer::store

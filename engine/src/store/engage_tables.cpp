@@ -1,0 +1,103 @@
+// The offer engine's tables: its decisions with their explanations, offers at each change, and
+// verified phone numbers. Upserts by id, so a retried write leaves one row.
+#include "proffer/store/store.hpp"
+#include "store_impl.hpp"
+#include "table_helpers.hpp"
+
+namespace proffer::store {
+namespace {
+
+constexpr const char* kPutDecision = R"sql(
+  INSERT OR IGNORE INTO engage_decision (id, tenant, session, ts_ms, outcome, rule, explanation)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+constexpr const char* kFindDecision = R"sql(
+  SELECT id, tenant, session, ts_ms, outcome, rule, explanation FROM engage_decision WHERE id = ?1)sql";
+constexpr const char* kPutOffer = R"sql(
+  INSERT INTO offer (id, tenant, session, decision, state, mode, created_ms, updated_ms,
+                     expires_ms, channel, detail)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+  ON CONFLICT (id) DO UPDATE SET state = excluded.state, mode = excluded.mode,
+    updated_ms = excluded.updated_ms, channel = excluded.channel, detail = excluded.detail)sql";
+constexpr const char* kOffers = R"sql(
+  SELECT id, tenant, session, decision, state, mode, created_ms, updated_ms, expires_ms, channel,
+         detail
+  FROM offer WHERE (?1 = '' OR tenant = ?1) AND (?2 = '' OR session = ?2)
+  ORDER BY created_ms DESC LIMIT ?3)sql";
+constexpr const char* kPutVerified =
+    "INSERT OR IGNORE INTO verified_number (e164, verified_ms) VALUES (?1, ?2)";
+constexpr const char* kVerified = "SELECT e164 FROM verified_number";
+
+EngageDecision read_decision(const sql::Statement& s) {
+  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3),
+          s.column_text(4), s.column_text(5), s.column_text(6)};
+}
+
+OfferRow read_offer(const sql::Statement& s) {
+  return {s.column_text(0),  s.column_text(1), s.column_text(2),  s.column_text(3),
+          s.column_text(4),  s.column_text(5), s.column_int64(6), s.column_int64(7),
+          s.column_int64(8), s.column_text(9), s.column_text(10)};
+}
+
+}  // namespace
+
+void Store::put_decision(EngageDecision d, std::function<void(core::Status)> done) {
+  impl_->writer->submit(WriteJob{[d = std::move(d)](sql::Database& db) {
+                                   return run_bound(
+                                       db, kPutDecision,
+                                       [&](sql::Statement& s) {
+                                         s.bind(1, d.id).bind(2, d.tenant).bind(3, d.session);
+                                         s.bind(4, d.ts_ms).bind(5, d.outcome).bind(6, d.rule);
+                                         s.bind(7, d.explanation);
+                                       },
+                                       "put decision " + d.id);
+                                 },
+                                 std::move(done)});
+}
+
+core::Result<std::optional<EngageDecision>> Store::find_decision(const std::string& id) const {
+  return first(read_rows<EngageDecision>(
+      *impl_, kFindDecision, [&](sql::Statement& s) { s.bind(1, id); }, read_decision));
+}
+
+void Store::put_offer(OfferRow o, std::function<void(core::Status)> done) {
+  impl_->writer->submit(
+      WriteJob{[o = std::move(o)](sql::Database& db) {
+                 return run_bound(
+                     db, kPutOffer,
+                     [&](sql::Statement& s) {
+                       s.bind(1, o.id).bind(2, o.tenant).bind(3, o.session);
+                       s.bind(4, o.decision).bind(5, o.state).bind(6, o.mode);
+                       s.bind(7, o.created_ms).bind(8, o.updated_ms);
+                       s.bind(9, o.expires_ms).bind(10, o.channel).bind(11, o.detail);
+                     },
+                     "put offer " + o.id);
+               },
+               std::move(done)});
+}
+
+core::Result<std::vector<OfferRow>> Store::offers(const std::string& tenant,
+                                                  const std::string& session,
+                                                  std::size_t limit) const {
+  return read_rows<OfferRow>(
+      *impl_, kOffers,
+      [&](sql::Statement& s) { s.bind(1, tenant).bind(2, session).bind(3, std::int64_t(limit)); },
+      read_offer);
+}
+
+void Store::put_verified_number(std::string e164, std::int64_t ts_ms,
+                                std::function<void(core::Status)> done) {
+  impl_->writer->submit(WriteJob{[e164 = std::move(e164), ts_ms](sql::Database& db) {
+                                   return run_bound(
+                                       db, kPutVerified,
+                                       [&](sql::Statement& s) { s.bind(1, e164).bind(2, ts_ms); },
+                                       "put verified number");
+                                 },
+                                 std::move(done)});
+}
+
+core::Result<std::vector<std::string>> Store::verified_numbers() const {
+  return read_rows<std::string>(*impl_, kVerified, kNoBinds,
+                                [](const sql::Statement& s) { return s.column_text(0); });
+}
+
+}  // namespace proffer::store
