@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -193,6 +195,19 @@ int main(int argc, char** argv) {
   tkeys->add_option("name", tname, "tenant id")->required();
   tkeys->add_flag("--new", new_key, "issue a new secret key (printed once)");
   tkeys->add_option("--revoke", revoke, "revoke the key with this prefix");
+  auto* offers = cli.add_subcommand("offers", "offers made to shoppers, and why");
+  std::string explain;
+  offers->add_option("--tenant", tenant_id, "only this tenant's offers");
+  offers->add_option("--session", session, "only this session's offers");
+  offers->add_option("--limit", limit, "at most this many, newest first");
+  offers->add_option("--explain", explain, "the decision behind an offer (or a decision id)");
+  auto* engage_cmd = cli.add_subcommand("engage", "the offer engine: policy and figures");
+  engage_cmd->require_subcommand(1);
+  auto* policy = engage_cmd->add_subcommand("policy", "show or replace a tenant's offer policy");
+  std::string policy_file;
+  policy->add_option("--tenant", tenant_id, "tenant id")->required();
+  policy->add_option("--set", policy_file, "a JSON file with the whole new policy");
+  engage_cmd->add_subcommand("status", "decisions, offers, calls, learning, the toll-fraud guard");
   auto* sim = cli.add_subcommand("sim", "play a far end on the sim card");
   auto* simcall = sim->add_subcommand("call", "call into the engine on a sim line");
   sim->require_subcommand(1);
@@ -242,6 +257,26 @@ int main(int argc, char** argv) {
                       as_json);
     }
     if (tenant->got_subcommand("list")) return call_api(t, "tenant.list", {}, as_json);
+    if (cli.got_subcommand("offers")) {
+      if (!explain.empty()) return call_api(t, "offers.explain", {{"id", explain}}, true);
+      return call_api(t, "offers", {{"tenant", tenant_id}, {"session", session}, {"limit", limit}},
+                      as_json);
+    }
+    if (engage_cmd->got_subcommand("status")) return call_api(t, "engage.status", {}, true);
+    if (engage_cmd->got_subcommand("policy")) {
+      if (policy_file.empty())
+        return call_api(t, "engage.policy.get", {{"tenant", tenant_id}}, true);
+      std::ifstream in(policy_file);
+      std::stringstream text;
+      text << in.rdbuf();
+      boost::system::error_code ec;
+      auto v = json::parse(text.str(), ec);
+      if (!in || ec || !v.is_object()) {
+        std::fprintf(stderr, "profferctl: %s is not a JSON object\n", policy_file.c_str());
+        return 2;
+      }
+      return call_api(t, "engage.policy.set", {{"tenant", tenant_id}, {"policy", v}}, true);
+    }
     if (tenant->got_subcommand("keys"))
       return call_api(t, "tenant.keys", {{"tenant", tname}, {"new", new_key}, {"revoke", revoke}},
                       as_json);

@@ -88,6 +88,18 @@ void tenants(const json::object& o) {
   }
 }
 
+void offers(const json::object& o) {
+  std::printf("%-24s %-8s %-38s %-10s %-5s %-8s %s\n", "OFFER", "TENANT", "SESSION", "STATE",
+              "MODE", "CREATED", "DECISION");
+  for (const auto& r : o.at("offers").as_array()) {
+    const auto& x = r.as_object();
+    std::printf("%-24s %-8s %-38s %-10s %-5s %-8s %s\n", str(x, "id").c_str(),
+                str(x, "tenant").c_str(), str(x, "session").c_str(), str(x, "state").c_str(),
+                str(x, "mode").c_str(), clock_time(x.at("created_ms").as_int64()).c_str(),
+                str(x, "decision").c_str());
+  }
+}
+
 void logic(const json::object& o) {
   std::printf("%-18s %-14s %-8s %8s %-9s %9s %7s %9s\n", "WORKER", "PROGRAM", "KIND", "PID",
               "STATE", "CHANNELS", "SERVED", "RESTARTS");
@@ -120,6 +132,7 @@ void print_human(std::string_view command, const json::value& result) {
   if (command == "cdr" && result.is_array()) return cdrs(result.as_array());
   if (command == "logic" && result.is_object()) return logic(result.as_object());
   if (command == "shoppers" && result.is_object()) return shoppers(result.as_object());
+  if (command == "offers" && result.is_object()) return offers(result.as_object());
   if (command == "tenant.list" && result.is_object()) return tenants(result.as_object());
   if (result.is_object()) return key_values(result.as_object(), 0);
   std::printf("%s\n", json::serialize(result).c_str());

@@ -130,7 +130,11 @@
       else if (t === 'offer.withdrawn') { if (S.offer && S.offer.id === m.id) { showOffer(null); say('That offer is no longer available.'); } }
       else if (t === 'call.status') say(str(m.text) || statusText[m.status], 'call');
       else if (t === 'charge') say([money(m.amount_micros, m.currency), str(m.text)].filter(Boolean).join(' · '), 'charge');
-      else if (t === 'notice') say(str(m.text));
+      else if (t === 'notice') {
+        say(str(m.text));
+        // The engine answered Help by asking how to call: show the choice.
+        if (m.action === 'ask_preference') open(ui.voip);
+      }
       else if (t === 'error') { dbg('engage error', m.code, m.message); say(str(m.message) || 'Something went wrong.', 'error'); }
     }
     const str = (v) => (typeof v === 'string' ? v : '');
@@ -344,6 +348,17 @@
     }
 
     // ---------- start ----------
+
+    // Click-to-call: links (or buttons) marked data-proffer-call open a call through the engine,
+    // which finds this shopper by the anonymous id added here.
+    D.addEventListener('click', safe((e) => {
+      const el = e.target && e.target.closest ? e.target.closest('[data-proffer-call]') : null;
+      if (!el) return;
+      const url = `${base}/v1/call?site_key=${encodeURIComponent(siteKey)}&anonymous_id=${encodeURIComponent(anon)}`;
+      if (el.tagName === 'A') { el.href = url; return; }
+      e.preventDefault();
+      W.open(url, '_blank', 'noopener');
+    }), true);
 
     W.Proffer = Object.freeze({
       track: safe(track),
