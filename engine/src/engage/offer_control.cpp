@@ -94,6 +94,14 @@ core::Result<boost::json::value> OfferEngine::control(const std::string& method,
     }
     return boost::json::value(boost::json::object{{"offers", std::move(out)}});
   }
+  if (method == "engage.decisions") {
+    d.store.flush();
+    auto rows = d.store.decisions(tenant, text(params, "session"), 50);
+    if (!rows) return rows.error();
+    boost::json::array out;
+    for (const auto& r : rows.value()) out.push_back(parse_or_text(r.explanation));
+    return boost::json::value(boost::json::object{{"decisions", std::move(out)}});
+  }
   if (method == "offers.explain") {
     std::string id = text(params, "id");
     if (id.rfind("of-", 0) == 0) {

@@ -12,6 +12,9 @@ constexpr const char* kPutDecision = R"sql(
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
 constexpr const char* kFindDecision = R"sql(
   SELECT id, tenant, session, ts_ms, outcome, rule, explanation FROM engage_decision WHERE id = ?1)sql";
+constexpr const char* kDecisions = R"sql(
+  SELECT id, tenant, session, ts_ms, outcome, rule, explanation FROM engage_decision
+  WHERE tenant = ?1 AND session = ?2 ORDER BY ts_ms DESC, rowid DESC LIMIT ?3)sql";
 constexpr const char* kPutOffer = R"sql(
   INSERT INTO offer (id, tenant, session, decision, state, mode, created_ms, updated_ms,
                      expires_ms, channel, detail)
@@ -57,6 +60,15 @@ void Store::put_decision(EngageDecision d, std::function<void(core::Status)> don
 core::Result<std::optional<EngageDecision>> Store::find_decision(const std::string& id) const {
   return first(read_rows<EngageDecision>(
       *impl_, kFindDecision, [&](sql::Statement& s) { s.bind(1, id); }, read_decision));
+}
+
+core::Result<std::vector<EngageDecision>> Store::decisions(const std::string& tenant,
+                                                           const std::string& session,
+                                                           std::size_t limit) const {
+  return read_rows<EngageDecision>(
+      *impl_, kDecisions,
+      [&](sql::Statement& s) { s.bind(1, tenant).bind(2, session).bind(3, std::int64_t(limit)); },
+      read_decision);
 }
 
 void Store::put_offer(OfferRow o, std::function<void(core::Status)> done) {

@@ -144,6 +144,23 @@ constexpr std::array kMigrations = {
         verified_ms INTEGER NOT NULL
       ) STRICT;
     )sql"},
+    Migration{5, "webhook deliveries", R"sql(
+      -- Signed webhooks to merchants' servers: every delivery with its attempts, written at each
+      -- try (the id is the idempotency key). Pending rows are queued again after a restart; dead
+      -- ones are the dead-letter list (webhooks.dead, webhooks.retry).
+      CREATE TABLE webhook_delivery (
+        id         TEXT    NOT NULL PRIMARY KEY CHECK (id <> ''),
+        tenant     TEXT    NOT NULL,
+        type       TEXT    NOT NULL,
+        body       TEXT    NOT NULL,
+        attempts   INTEGER NOT NULL,
+        last_error TEXT    NOT NULL,
+        state      TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX webhook_delivery_state ON webhook_delivery (state, tenant, updated_ms);
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

@@ -107,12 +107,24 @@ class Store {
   // Offers (engage_tables.cpp).
   void put_decision(EngageDecision decision, std::function<void(core::Status)> done = {});
   core::Result<std::optional<EngageDecision>> find_decision(const std::string& id) const;
+  // A session's decisions, newest first.
+  core::Result<std::vector<EngageDecision>> decisions(const std::string& tenant,
+                                                      const std::string& session,
+                                                      std::size_t limit) const;
   void put_offer(OfferRow offer, std::function<void(core::Status)> done = {});
   core::Result<std::vector<OfferRow>> offers(const std::string& tenant, const std::string& session,
                                              std::size_t limit) const;
   void put_verified_number(std::string e164, std::int64_t ts_ms,
                            std::function<void(core::Status)> done = {});
   core::Result<std::vector<std::string>> verified_numbers() const;
+
+  // Webhook deliveries (webhook_tables.cpp): upserted by id at each attempt; listed by tenant
+  // ("" for all) and state, oldest change first.
+  void put_webhook_delivery(WebhookDelivery delivery, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<WebhookDelivery>> find_webhook_delivery(const std::string& id) const;
+  core::Result<std::vector<WebhookDelivery>> webhook_deliveries(const std::string& tenant,
+                                                                const std::string& state,
+                                                                std::size_t limit) const;
 
   int schema_version() const;
   // The newest schema version this build knows; open() brings every database up to it.

@@ -88,4 +88,17 @@ struct OfferRow {
   std::string detail;  // JSON
 };
 
+// One signed webhook delivery to a merchant's server (docs/engage.md, "Webhooks").
+struct WebhookDelivery {
+  std::string id;    // the delivery id, also the body's "id" and X-Proffer-Delivery
+  std::string tenant;
+  std::string type;  // offer.created, call.connected, ...
+  std::string body;  // the JSON body posted, byte for byte (what is signed)
+  int attempts = 0;  // tries since it was queued (or re-queued by webhooks.retry)
+  std::string last_error;
+  std::string state;  // pending | delivered | dead
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
 }  // namespace proffer::store
