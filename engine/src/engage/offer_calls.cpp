@@ -69,6 +69,8 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
   o.state = "accepted";
   ++stats.accepted;
   learner.record_accept(o.segment, true);
+  publish("offer.accepted",
+          {{"tenant", o.tenant}, {"session", o.session}, {"offer", o.id}, {"mode", o.mode}});
   auto w = watches.find(watch_key(o.tenant, o.session));
   if (w != watches.end() && w->second.pending == o.id) w->second.pending.clear();
   std::string dial;
@@ -111,6 +113,7 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
   save(o);
   ++tenant(s.tenant).active_calls;
   ++stats.calls;
+  withdraw_if_agents_gone(s.tenant);
   if (guarded && guarded->needs_verification)
     push(o, {{"type", "notice"},
              {"text", "When we call, key in this code on your phone: " + guarded->verify_code},
@@ -159,8 +162,13 @@ void OfferEngine::Impl::channel_event(const core::Event& e) {
     o.connected = true;
     o.state = "connected";
     save(o);
-    auto w = watches.find(watch_key(o.tenant, o.session));
-    if (w != watches.end()) w->second.called = o.segment;
+    auto key = watch_key(o.tenant, o.session);
+    auto w = watches.find(key);
+    if (w != watches.end()) {
+      w->second.called = o.segment;
+      schedule(now_ms() + policy(o.tenant).order_window_ms, "ow:" + key, ++w->second.called_version,
+               true);
+    }
     status(o, "connected", "You are talking with an advisor.");
   } else if (e.name == "channel.hangup") {
     --tenant(o.tenant).active_calls;

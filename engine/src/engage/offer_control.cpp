@@ -46,6 +46,7 @@ core::Result<boost::json::value> OfferEngine::control(const std::string& method,
     if (auto st = d.port->set_tenant_settings(tenant, std::move(next)); !st) return st.error();
     d.tenant(tenant).policy = std::move(parsed.value());
     d.tenant(tenant).policy_error.clear();
+    d.withdraw_if_agents_gone(tenant);
     return boost::json::value(
         boost::json::object{{"tenant", tenant}, {"policy", to_json(*d.tenant(tenant).policy)}});
   }

@@ -91,6 +91,15 @@ void OfferEngine::Impl::on_timer() {
 }
 
 void OfferEngine::Impl::fire(const Due& due) {
+  // After a connected call, an order within the window counts for P(order | call); none, against.
+  if (due.key.rfind("ow:", 0) == 0) {
+    auto it = watches.find(due.key.substr(3));
+    if (it != watches.end() && it->second.called && it->second.called_version == due.version) {
+      learner.record_order(*it->second.called, false);
+      it->second.called.reset();
+    }
+    return;
+  }
   if (due.expiry) {
     auto it = offers.find(due.key);
     if (it != offers.end() && it->second.state == "pending") {
@@ -174,6 +183,21 @@ void OfferEngine::Impl::save(const Offer& o) {
       o.channel,
       boost::json::serialize(boost::json::object{
           {"modes", std::move(modes)}, {"reason", o.reason}, {"segment", o.segment.to_json()}})});
+}
+
+// Agents gone (none configured, or none free with the wait over the limit): pending offers of the
+// tenant are withdrawn, as a promise of a conversation the shop cannot keep.
+void OfferEngine::Impl::withdraw_if_agents_gone(const std::string& tenant_id) {
+  const Policy& p = policy(tenant_id);
+  auto [free, wait] = agents_free(p, tenant(tenant_id));
+  if (!p.agents.empty() && (free > 0 || wait <= p.max_queue_wait_ms)) return;
+  std::vector<std::string> gone;
+  for (const auto& [id, o] : offers)
+    if (o.tenant == tenant_id && o.state == "pending") gone.push_back(id);
+  for (const auto& id : gone) {
+    ++stats.withdrawn;
+    end_offer(offers.at(id), "withdrawn", "agents_gone", true);
+  }
 }
 
 void OfferEngine::Impl::end_offer(Offer& o, std::string state, std::string reason, bool tell_page) {

@@ -25,8 +25,9 @@ struct Watch {
   std::int64_t decided_for = 0;  // the cart activity time a deadline decision was made for
   int offers = 0;                // offers made in this session
   std::int64_t last_decline_ms = 0;
-  std::string pending;            // the offer on the page, if any
-  std::optional<Segment> called;  // a call connected: an order later counts for this segment
+  std::string pending;               // the offer on the page, if any
+  std::optional<Segment> called;     // a call connected: an order later counts for this segment
+  std::uint64_t called_version = 0;  // which call's order window is open
 };
 
 struct Offer {
@@ -112,6 +113,7 @@ struct OfferEngine::Impl {
   void status(const Offer& o, std::string_view state, std::string text);
   void save(const Offer& o);
   void end_offer(Offer& o, std::string state, std::string reason, bool tell_page);
+  void withdraw_if_agents_gone(const std::string& tenant_id);
 
   // offer_rules.cpp
   DecisionResult decide(web::Shopper& s, Watch& w, const std::string& trigger);

@@ -213,6 +213,7 @@ const std::vector<Field>& fields() {
       int_field("threshold_micros", &Policy::threshold_micros, -1'000'000'000, 1'000'000'000'000),
       prior_field("p_accept", &Policy::p_accept),
       prior_field("p_order", &Policy::p_order),
+      int_field("order_window_ms", &Policy::order_window_ms, 60'000, 30LL * 86'400'000),
       int_field("max_offers_per_session", &Policy::max_offers_per_session, 0, 100),
       int_field("max_offers_per_visitor_day", &Policy::max_offers_per_visitor_day, 0, 1000),
       int_field("decline_cooldown_ms", &Policy::decline_cooldown_ms, 0, 30LL * 86'400'000),

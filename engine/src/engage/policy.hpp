@@ -37,9 +37,10 @@ struct Policy {
   std::map<std::string, std::int64_t> telephony_cost_per_min_micros{{"voip", 2'000},
                                                                     {"pstn", 20'000}};
   double expected_minutes = 4;
-  std::int64_t threshold_micros = 0;  // offer when the expected value is above this
-  BetaPrior p_accept{2, 8};           // a priori 20 % accept
-  BetaPrior p_order{3, 7};            // a priori 30 % order after a call
+  std::int64_t threshold_micros = 0;         // offer when the expected value is above this
+  BetaPrior p_accept{2, 8};                  // a priori 20 % accept
+  BetaPrior p_order{3, 7};                   // a priori 30 % order after a call
+  std::int64_t order_window_ms = 3'600'000;  // an order this long after a call counts for it
   // Caps and hours.
   int max_offers_per_session = 2;
   int max_offers_per_visitor_day = 3;
