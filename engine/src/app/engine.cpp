@@ -13,6 +13,7 @@
 #include "proffer/control/server.hpp"
 #include "proffer/core/clock.hpp"
 #include "proffer/engage/offer_engine.hpp"
+#include "proffer/engage/webhooks.hpp"
 #include "proffer/hal/switchboard.hpp"
 #include "proffer/logic/host.hpp"
 #include "proffer/media/tts.hpp"
@@ -74,6 +75,9 @@ struct Engine::Impl {
   // Declared before the web server: destroyed after its thread has stopped.
   std::unique_ptr<engage::OfferEngine> offers;
   std::unique_ptr<web::WebServer> web;
+  // Declared after the web server: destroyed first, while the web plane's io_context (its timer
+  // and connections) still exists; the web thread has stopped by then.
+  std::unique_ptr<engage::Webhooks> webhooks;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   boost::asio::steady_timer drain_timer{io};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -147,7 +151,15 @@ core::Status Engine::Impl::start_web(control::ControlContext& cctx) {
   web = std::make_unique<web::WebServer>(web::WebContext{io, bus, *store, cfg});
   web->set_observer(offers.get());
   if (auto st = web->start(); !st) return st;
-  boost::asio::post(web->port().io(), [this] { offers->bind(web->port()); });
+  webhooks = std::make_unique<engage::Webhooks>(web->port(), *store);
+  boost::asio::post(web->port().io(), [this] {
+    offers->bind(web->port());
+    webhooks->start();
+  });
+  // The offer engine's events go to the merchants' webhooks, on the web thread.
+  bus.subscribe("webhooks", "offer.*", [this](const core::EventPtr& e) {
+    boost::asio::post(web->port().io(), [this, e] { webhooks->on_event(*e); });
+  });
   // The offer engine follows the calls it placed.
   bus.subscribe("engage", "channel.*", [this](const core::EventPtr& e) {
     if (e->name == "channel.state" || e->name == "channel.answered" ||
@@ -162,6 +174,9 @@ core::Status Engine::Impl::start_web(control::ControlContext& cctx) {
     return web->call([&] { return offers->control(m, p); });
   };
   for (const char* prefix : {"engage", "offers"}) cctx.extensions[prefix] = offer_methods;
+  cctx.extensions["webhooks"] = [this](const std::string& m, const boost::json::object& p) {
+    return web->call([&] { return webhooks->control(m, p); });
+  };
   return core::ok_status();
 }
 

@@ -277,7 +277,7 @@ void OfferEngine::on_page_message(web::Shopper& s, std::string_view type,
   if (!id || !id->is_string()) return;
   auto it = d.offers.find(std::string(id->as_string()));
   if (it == d.offers.end() || it->second.session != s.session || it->second.tenant != s.tenant) {
-    d.port->push(s.tenant, s.session,
+    d.port->tell(s.tenant, s.session,
                  {{"type", "error"},
                   {"code", "unknown_offer"},
                   {"message", "that offer is no longer open"}});

@@ -54,6 +54,14 @@ std::uint64_t EngageHub::push(const std::string& key, boost::json::object messag
   return s.seq;
 }
 
+void EngageHub::tell(const std::string& key, const boost::json::object& message) {
+  auto s = sessions_.find(key);
+  if (s == sessions_.end()) return;
+  const std::string text = boost::json::serialize(message);
+  for (const auto& w : s->second.sinks)
+    if (auto sink = w.lock()) sink->send(text);
+}
+
 void EngageHub::reply(const std::shared_ptr<EngageSink>& sink, const boost::json::object& message) {
   sink->send(boost::json::serialize(message));
 }

@@ -28,6 +28,9 @@ class EngageHub {
   void resume(const std::shared_ptr<EngageSink>& sink, std::uint64_t last_seq);
   // Numbers the message, keeps it, and sends it to every page of the session. Returns its seq.
   std::uint64_t push(const std::string& key, boost::json::object message);
+  // Sends to every page of the session now, outside the numbered stream and not kept (an answer
+  // to something a page just did, such as an error).
+  void tell(const std::string& key, const boost::json::object& message);
   // Replies to one page only, outside the numbered stream (pong, error).
   static void reply(const std::shared_ptr<EngageSink>& sink, const boost::json::object& message);
   std::size_t pages(const std::string& key) const;

@@ -62,6 +62,10 @@ class WebPlane : public WebHandler, public WebPort {
   Shopper* shopper(const std::string& tenant, const std::string& session) override {
     return shoppers_.find(tenant, session);
   }
+  void tell(const std::string& tenant, const std::string& session,
+            const boost::json::object& message) override {
+    hub_.tell(ShopperRegistry::key(tenant, session), message);
+  }
   const boost::json::object* tenant_settings(const std::string& tenant) override;
   std::string tenant_name(const std::string& tenant) override;
   core::Status set_tenant_settings(const std::string& tenant,

@@ -234,6 +234,11 @@ Task<object> Call::get(std::vector<std::string> names) {
   co_return get_object(result, "variables");
 }
 
+Task<void> Call::notify(std::string event, object data) {
+  object args{{"event", event}, {"data", std::move(data)}};
+  co_await request("notify", std::move(args));
+}
+
 Task<int> Call::hangup(int cause) {
   if (gone_) co_return hangup_cause_;
   bool refused = false;

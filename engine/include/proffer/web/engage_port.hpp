@@ -34,6 +34,9 @@ class WebPort {
   virtual Shopper* shopper(const std::string& tenant, const std::string& session) = 0;
   virtual std::uint64_t push(const std::string& tenant, const std::string& session,
                              boost::json::object message) = 0;
+  // To the session's open pages only, unnumbered and not kept: answers such as errors.
+  virtual void tell(const std::string& tenant, const std::string& session,
+                    const boost::json::object& message) = 0;
   // The tenant's settings object (its "engage" member is the offer policy), or nullptr.
   virtual const boost::json::object* tenant_settings(const std::string& tenant) = 0;
   virtual std::string tenant_name(const std::string& tenant) = 0;

@@ -100,6 +100,10 @@ class Call {
   Task<void> set(std::map<std::string, std::string> variables);
   // Empty names: all variables. Values are JSON (offer variables may be objects, e.g. a cart).
   Task<boost::json::object> get(std::vector<std::string> names = {});
+  // Publishes `logic.<event>` on the engine's event stream, tied to this channel, with `data`:
+  // a screen pop for an agent's desk, a queue position. `event` is a lower-case name
+  // ("agent.screen_pop").
+  Task<void> notify(std::string event, boost::json::object data = {});
   // Hangs up (Q.850 cause) and waits for the `hangup` event; returns the cause the engine
   // reported. Never throws: hanging up a channel that is already gone returns its cause.
   Task<int> hangup(int cause = 16);
