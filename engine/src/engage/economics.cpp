@@ -51,14 +51,26 @@ double Learner::p_order(const Policy& p, const Segment& s) const {
   return (p.p_order.alpha + yes) / (p.p_order.alpha + p.p_order.beta + yes + no);
 }
 
-void Learner::record_accept(const Segment& s, bool accepted) {
-  auto& c = counts_[s.key()];
-  (accepted ? c.accept_yes : c.accept_no) += 1;
+store::LearningRow Learner::row(const std::string& key) const {
+  const auto& c = counts_.at(key);
+  return {key, c.accept_yes, c.accept_no, c.order_yes, c.order_no, 0};
 }
 
-void Learner::record_order(const Segment& s, bool ordered) {
+store::LearningRow Learner::record_accept(const Segment& s, bool accepted) {
+  auto& c = counts_[s.key()];
+  (accepted ? c.accept_yes : c.accept_no) += 1;
+  return row(s.key());
+}
+
+store::LearningRow Learner::record_order(const Segment& s, bool ordered) {
   auto& c = counts_[s.key()];
   (ordered ? c.order_yes : c.order_no) += 1;
+  return row(s.key());
+}
+
+void Learner::load(const std::vector<store::LearningRow>& rows) {
+  for (const auto& r : rows)
+    counts_[r.segment] = {r.accept_yes, r.accept_no, r.order_yes, r.order_no};
 }
 
 boost::json::array Learner::describe(const std::string& tenant) const {

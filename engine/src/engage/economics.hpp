@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "policy.hpp"
+#include "proffer/store/web_records.hpp"
 #include "proffer/web/shopper.hpp"
 
 namespace proffer::engage {
@@ -34,14 +35,17 @@ class Learner {
  public:
   double p_accept(const Policy& p, const Segment& s) const;
   double p_order(const Policy& p, const Segment& s) const;
-  void record_accept(const Segment& s, bool accepted);
-  void record_order(const Segment& s, bool ordered);
+  // Each returns the segment's counts after the update, for the store.
+  store::LearningRow record_accept(const Segment& s, bool accepted);
+  store::LearningRow record_order(const Segment& s, bool ordered);
+  void load(const std::vector<store::LearningRow>& rows);
   boost::json::array describe(const std::string& tenant) const;
 
  private:
   struct Counts {
     double accept_yes = 0, accept_no = 0, order_yes = 0, order_no = 0;
   };
+  store::LearningRow row(const std::string& key) const;
   std::unordered_map<std::string, Counts> counts_;
 };
 

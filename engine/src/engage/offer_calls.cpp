@@ -68,7 +68,7 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
       std::find(o.modes.begin(), o.modes.end(), requested) != o.modes.end() ? requested : o.mode;
   o.state = "accepted";
   ++stats.accepted;
-  learner.record_accept(o.segment, true);
+  learn(learner.record_accept(o.segment, true));
   publish("offer.accepted",
           {{"tenant", o.tenant}, {"session", o.session}, {"offer", o.id}, {"mode", o.mode}});
   auto w = watches.find(watch_key(o.tenant, o.session));
@@ -143,7 +143,7 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
 
 void OfferEngine::Impl::decline(Offer& o, Watch& w) {
   ++stats.declined;
-  learner.record_accept(o.segment, false);
+  learn(learner.record_accept(o.segment, false));
   w.last_decline_ms = now_ms();
   end_offer(o, "declined", "declined_by_shopper", false);
 }

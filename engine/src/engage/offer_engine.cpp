@@ -29,6 +29,7 @@ OfferEngine::Impl::Impl(store::Store& s, PlaceCall p, Publish pub)
 OfferEngine::OfferEngine(store::Store& store, PlaceCall place_call, Publish publish)
     : impl_(std::make_unique<Impl>(store, std::move(place_call), std::move(publish))) {
   if (auto numbers = store.verified_numbers(); numbers) impl_->guard.load_verified(numbers.value());
+  if (auto learnt = store.learning(); learnt) impl_->learner.load(learnt.value());
 }
 
 OfferEngine::~OfferEngine() = default;
@@ -57,6 +58,11 @@ const Policy& OfferEngine::Impl::policy(const std::string& tenant_id) {
   }
   t.policy = Policy{};
   return *t.policy;
+}
+
+void OfferEngine::Impl::learn(store::LearningRow row) {
+  row.updated_ms = now_ms();
+  store.put_learning(std::move(row));
 }
 
 std::string OfferEngine::Impl::next_id(const char* prefix) {
@@ -95,7 +101,7 @@ void OfferEngine::Impl::fire(const Due& due) {
   if (due.key.rfind("ow:", 0) == 0) {
     auto it = watches.find(due.key.substr(3));
     if (it != watches.end() && it->second.called && it->second.called_version == due.version) {
-      learner.record_order(*it->second.called, false);
+      learn(learner.record_order(*it->second.called, false));
       it->second.called.reset();
     }
     return;
@@ -103,7 +109,7 @@ void OfferEngine::Impl::fire(const Due& due) {
   if (due.expiry) {
     auto it = offers.find(due.key);
     if (it != offers.end() && it->second.state == "pending") {
-      learner.record_accept(it->second.segment, false);
+      learn(learner.record_accept(it->second.segment, false));
       ++stats.expired;
       end_offer(it->second, "expired", "the offer was not taken in time", true);
     }
@@ -153,7 +159,7 @@ void OfferEngine::on_shopper(web::Shopper& s, std::string_view what) {
     }
   }
   if (what == "Order Completed" && w.called) {
-    d.learner.record_order(*w.called, true);
+    d.learn(d.learner.record_order(*w.called, true));
     w.called.reset();
   }
   d.arm(s, w);

@@ -109,6 +109,8 @@ struct OfferEngine::Impl {
   void on_timer();
   void fire(const Due& due);
   std::string next_id(const char* prefix);
+  // Keeps what was learnt (the store survives restarts; the counts are reloaded at start).
+  void learn(store::LearningRow row);
   void push(const Offer& o, boost::json::object message);
   void status(const Offer& o, std::string_view state, std::string text);
   void save(const Offer& o);

@@ -29,6 +29,14 @@ constexpr const char* kOffers = R"sql(
 constexpr const char* kPutVerified =
     "INSERT OR IGNORE INTO verified_number (e164, verified_ms) VALUES (?1, ?2)";
 constexpr const char* kVerified = "SELECT e164 FROM verified_number";
+constexpr const char* kPutLearning = R"sql(
+  INSERT INTO engage_learning (segment, accept_yes, accept_no, order_yes, order_no, updated_ms)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+  ON CONFLICT (segment) DO UPDATE SET accept_yes = excluded.accept_yes,
+    accept_no = excluded.accept_no, order_yes = excluded.order_yes, order_no = excluded.order_no,
+    updated_ms = excluded.updated_ms)sql";
+constexpr const char* kLearning =
+    "SELECT segment, accept_yes, accept_no, order_yes, order_no, updated_ms FROM engage_learning";
 
 EngageDecision read_decision(const sql::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int64(3),
@@ -110,6 +118,28 @@ void Store::put_verified_number(std::string e164, std::int64_t ts_ms,
 core::Result<std::vector<std::string>> Store::verified_numbers() const {
   return read_rows<std::string>(*impl_, kVerified, kNoBinds,
                                 [](const sql::Statement& s) { return s.column_text(0); });
+}
+
+void Store::put_learning(LearningRow row, std::function<void(core::Status)> done) {
+  impl_->writer->submit(
+      WriteJob{[row = std::move(row)](sql::Database& db) {
+                 return run_bound(
+                     db, kPutLearning,
+                     [&](sql::Statement& s) {
+                       s.bind(1, row.segment).bind_double(2, row.accept_yes);
+                       s.bind_double(3, row.accept_no).bind_double(4, row.order_yes);
+                       s.bind_double(5, row.order_no).bind(6, row.updated_ms);
+                     },
+                     "put learning");
+               },
+               std::move(done)});
+}
+
+core::Result<std::vector<LearningRow>> Store::learning() const {
+  return read_rows<LearningRow>(*impl_, kLearning, kNoBinds, [](const sql::Statement& s) {
+    return LearningRow{s.column_text(0),   s.column_double(1), s.column_double(2),
+                       s.column_double(3), s.column_double(4), s.column_int64(5)};
+  });
 }
 
 }  // namespace proffer::store

@@ -161,6 +161,18 @@ constexpr std::array kMigrations = {
       ) STRICT;
       CREATE INDEX webhook_delivery_state ON webhook_delivery (state, tenant, updated_ms);
     )sql"},
+    Migration{6, "offer learning", R"sql(
+      -- What the offer engine has learnt per segment (tenant|value band|mode|page): the counts
+      -- behind its Beta posteriors, so a restart does not forget them.
+      CREATE TABLE engage_learning (
+        segment     TEXT    NOT NULL PRIMARY KEY,
+        accept_yes  REAL    NOT NULL,
+        accept_no   REAL    NOT NULL,
+        order_yes   REAL    NOT NULL,
+        order_no    REAL    NOT NULL,
+        updated_ms  INTEGER NOT NULL
+      ) STRICT;
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

@@ -36,6 +36,7 @@ class Statement {
     return bind(index, std::string_view(value));
   }
   Statement& bind_null(int index);
+  Statement& bind_double(int index, double value);
 
   // true: a row is ready for the column accessors; false: the statement has finished.
   core::Result<bool> step();
@@ -45,6 +46,7 @@ class Statement {
   void reset();
 
   std::int64_t column_int64(int index) const;
+  double column_double(int index) const;
   std::string column_text(int index) const;
   bool column_is_null(int index) const;
   int column_count() const;

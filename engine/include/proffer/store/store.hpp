@@ -117,6 +117,8 @@ class Store {
   void put_verified_number(std::string e164, std::int64_t ts_ms,
                            std::function<void(core::Status)> done = {});
   core::Result<std::vector<std::string>> verified_numbers() const;
+  void put_learning(LearningRow row, std::function<void(core::Status)> done = {});
+  core::Result<std::vector<LearningRow>> learning() const;
 
   // Webhook deliveries (webhook_tables.cpp): upserted by id at each attempt; listed by tenant
   // ("" for all) and state, oldest change first.

@@ -101,4 +101,10 @@ struct WebhookDelivery {
   std::int64_t updated_ms = 0;
 };
 
+struct LearningRow {
+  std::string segment;  // tenant|value band|mode|page
+  double accept_yes = 0, accept_no = 0, order_yes = 0, order_no = 0;
+  std::int64_t updated_ms = 0;
+};
+
 }  // namespace proffer::store
