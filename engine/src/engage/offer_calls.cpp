@@ -4,6 +4,7 @@
 // step of the call told to the page. Also the Help button and the click-to-call link.
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "offer_engine_impl.hpp"
@@ -172,6 +173,20 @@ void OfferEngine::Impl::channel_event(const core::Event& e) {
     status(o, "connected", "You are talking with an advisor.");
   } else if (e.name == "channel.hangup") {
     --tenant(o.tenant).active_calls;
+    // An agent is free again: the longest-waiting Help request is served first.
+    auto& waiting = tenant(o.tenant).callbacks;
+    while (!waiting.empty()) {
+      auto session = waiting.front();
+      waiting.pop_front();
+      if (port->shopper(o.tenant, session)) {
+        const std::string tenant_id = o.tenant;
+        boost::asio::post(port->io(), [this, tenant_id, session] {
+          if (auto* again = port->shopper(tenant_id, session))
+            help(*again, watches[watch_key(tenant_id, session)]);
+        });
+        break;
+      }
+    }
     const auto* vars = e.data.if_contains("variables");
     if (vars && vars->is_object() && vars->as_object().contains("number_verified") &&
         vars->as_object().at("number_verified") == "1" && !o.e164.empty()) {
@@ -219,6 +234,9 @@ void OfferEngine::Impl::help(web::Shopper& s, Watch& w) {
     action = "callback";
     text = "All our advisors are busy (about " + std::to_string(wait / 60'000 + 1) +
            " min). We will offer you a call as soon as one is free.";
+    auto& waiting = tenant(s.tenant).callbacks;
+    if (std::find(waiting.begin(), waiting.end(), s.session) == waiting.end())
+      waiting.push_back(s.session);
   } else {
     action = "call_now";
   }

@@ -45,6 +45,7 @@ struct TenantState {
   std::string policy_error;      // why the stored policy could not be read (defaults used)
   int active_calls = 0;
   std::unordered_map<std::string, std::deque<std::int64_t>> visitor_offers;  // by visitor: times
+  std::deque<std::string> callbacks;  // sessions whose Help found every agent busy, oldest first
 };
 
 // What a rule sees; filled once per decision.
