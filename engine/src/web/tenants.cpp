@@ -68,7 +68,11 @@ core::Status TenantDirectory::load(const config::WebConfig& config, const std::s
   t.origins.push_back(own_origin);
   for (const auto& o : config.default_origins) t.origins.push_back(o);
   // The demo shop's agents are two sim lines' far ends (the embedded [[sim.lines]] "agents").
+  // A demo wants to be seen working: a cart left 30 s is decided on, and agents cost 0.10 a
+  // minute, so a cart of about 25 EUR and more is worth a call.
   t.settings["engage"] = boost::json::object{
+      {"idle_ms", 30000},
+      {"agent_cost_per_min_micros", 100000},
       {"agents",
        boost::json::array{boost::json::object{{"name", "alice"}, {"address", "sim/agents/alice"}},
                           boost::json::object{{"name", "bob"}, {"address", "sim/agents/bob"}}}}};
