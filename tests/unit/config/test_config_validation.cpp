@@ -286,18 +286,19 @@ class ConfigValidation : public QObject {
     QCOMPARE(c.sim.far_end, std::string("answer"));
     QCOMPARE(c.sim.answer_delay_ms, 1000);
     QCOMPARE(c.sim.audio, std::string("echo"));
-    QCOMPARE(c.sim.lines.size(), std::size_t{3});
+    QCOMPARE(c.sim.lines.size(), std::size_t{4});
     QCOMPARE(c.sim.lines[0].name, std::string("pstn1"));
     QCOMPARE(c.sim.lines[0].number, std::string("+15550100"));
     QCOMPARE(c.sim.lines[0].channels, 30);
     QCOMPARE(c.sim.lines[1].name, std::string("pstn2"));
     QCOMPARE(c.sim.lines[2].name, std::string("voip1"));
     QCOMPARE(c.sim.lines[2].kind, std::string("voip"));
+    QCOMPARE(c.sim.lines[3].name, std::string("agents"));  // the demo shop's sales agents
     QCOMPARE(c.sim.lines[2].channels, 100);
     QCOMPARE(c.logic.heartbeat_ms, 1000);
     QCOMPARE(c.logic.heartbeat_misses, 3);
     QCOMPARE(c.logic.max_message_bytes, 65536);
-    QCOMPARE(c.logic.programs.size(), std::size_t{4});
+    QCOMPARE(c.logic.programs.size(), std::size_t{5});
     const auto* ivr = c.find_program("ivr");
     QVERIFY(ivr);
     QCOMPARE(ivr->command, std::vector<std::string>{"proffer-ivr"});
@@ -358,8 +359,8 @@ class ConfigValidation : public QObject {
 
   void embeddedDefaultsTextParses() {
     const EngineConfig c = parse_config(default_config_toml(), "defaults.toml");
-    QCOMPARE(c.sim.lines.size(), std::size_t{3});
-    QCOMPARE(c.logic.programs.size(), std::size_t{4});
+    QCOMPARE(c.sim.lines.size(), std::size_t{4});
+    QCOMPARE(c.logic.programs.size(), std::size_t{5});
     QCOMPARE(c.logic.routes.size(), std::size_t{1});
   }
 
@@ -432,7 +433,7 @@ program = "flows"
     QCOMPARE(c.sim.far_end, std::string("no_answer"));
     QCOMPARE(c.sim.answer_delay_ms, 0);
     QCOMPARE(c.sim.audio, std::string("tone:440+480/2000,0/4000"));
-    QCOMPARE(c.sim.lines.size(), std::size_t{3});  // no lines in the file: the embedded ones
+    QCOMPARE(c.sim.lines.size(), std::size_t{4});  // no lines in the file: the embedded ones
     QCOMPARE(c.logic.endpoint, std::string("tcp://*:7100"));
     QCOMPARE(c.logic.heartbeat_ms, 50);
     QCOMPARE(c.logic.heartbeat_misses, 1000);
@@ -495,8 +496,8 @@ program = "mine"
     QCOMPARE(c.logic.routes[0].line, std::string("trunk"));
     QCOMPARE(c.logic.routes[0].number, std::string("+49*"));
     // Parsing a file leaves the embedded defaults as they were.
-    QCOMPARE(default_config().sim.lines.size(), std::size_t{3});
-    QCOMPARE(default_config().logic.programs.size(), std::size_t{4});
+    QCOMPARE(default_config().sim.lines.size(), std::size_t{4});
+    QCOMPARE(default_config().logic.programs.size(), std::size_t{5});
   }
 
   void emptyArraysClearTheEmbeddedOnes() {
