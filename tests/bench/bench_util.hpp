@@ -313,7 +313,9 @@ inline std::string config_head(const TempDir& dir, const std::vector<std::string
                   "[log]\nlevel = \"info\"\nformat = \"text\"\n\n"
                   "[sim]\nenabled = true\nfar_end = \"answer\"\nanswer_delay_ms = 0\n"
                   "audio = \"silence\"\n\n"
-                  "[sip]\nenabled = false\n\n";
+                  "[sip]\nenabled = false\n\n"
+                  // Benches run beside other work: nothing listens on the demo shop's port.
+                  "[web]\nenabled = false\n\n";
   int n = 0;
   for (const auto& l : lines) {
     t += "[[sim.lines]]\nname = \"" + l + "\"\nkind = \"pstn\"\nnumber = \"+1555010" +
