@@ -4,6 +4,8 @@
 #include <functional>
 #include <optional>
 
+#include "json_values.hpp"
+
 namespace proffer::engage {
 namespace {
 
@@ -19,20 +21,11 @@ struct Field {
 
 double number(const json::value& v) { return v.to_number<double>(); }
 
-std::optional<std::int64_t> integer(const json::value& v) {
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64() && v.as_uint64() <= std::uint64_t(INT64_MAX))
-    return std::int64_t(v.as_uint64());
-  if (v.is_double() && v.as_double() == double(std::int64_t(v.as_double())))
-    return std::int64_t(v.as_double());
-  return std::nullopt;
-}
-
 template <typename T>
 Field int_field(const char* name, T Policy::*member, std::int64_t min, std::int64_t max) {
   return {name,
           [=](Policy& p, const json::value& v) -> std::optional<std::string> {
-            auto n = integer(v);
+            auto n = whole_number(v);
             if (!n || *n < min || *n > max)
               return "is a whole number from " + std::to_string(min) + " to " + std::to_string(max);
             p.*member = T(*n);

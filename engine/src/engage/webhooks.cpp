@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "http_post.hpp"
+#include "json_values.hpp"
 
 namespace proffer::engage {
 
@@ -46,15 +47,6 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
     out += digits[bytes[i] & 0xf];
   }
   return out;
-}
-
-std::optional<std::int64_t> integer(const json::value& v) {
-  if (v.is_int64()) return v.as_int64();
-  if (v.is_uint64() && v.as_uint64() <= std::uint64_t(INT64_MAX))
-    return std::int64_t(v.as_uint64());
-  if (v.is_double() && v.as_double() == double(std::int64_t(v.as_double())))
-    return std::int64_t(v.as_double());
-  return std::nullopt;
 }
 
 std::string text(const json::object& o, std::string_view key) {
@@ -95,17 +87,17 @@ core::Result<WebhookConfig> webhook_config_from_json(const json::object& o) {
         return invalid("backoff_ms", "must be an array of 1 to 20 waits in milliseconds");
       c.backoff_ms.clear();
       for (const auto& b : value.as_array()) {
-        auto ms = integer(b);
+        auto ms = whole_number(b);
         if (!ms || *ms < 1 || *ms > 86'400'000)
           return invalid("backoff_ms", "every wait must be an integer from 1 to 86400000");
         c.backoff_ms.push_back(*ms);
       }
     } else if (key == "max_retries") {
-      auto n = integer(value);
+      auto n = whole_number(value);
       if (!n || *n < 0 || *n > 20) return invalid("max_retries", "must be an integer from 0 to 20");
       c.max_retries = int(*n);
     } else if (key == "timeout_ms") {
-      auto n = integer(value);
+      auto n = whole_number(value);
       if (!n || *n < 100 || *n > 60000)
         return invalid("timeout_ms", "must be an integer from 100 to 60000");
       c.timeout_ms = int(*n);
