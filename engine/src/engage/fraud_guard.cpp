@@ -299,6 +299,15 @@ void FraudGuard::count(const CallbackRequest& request, const Decision& decision,
   tenant.spend.push_back(Spend{now, cost, true});
 }
 
+void FraudGuard::restore(const CallbackRequest& request, const std::string& e164,
+                         std::int64_t at_ms, std::int64_t cost_micros, bool settled) {
+  if (now_ms_() - at_ms >= kDayMs) return;
+  Decision d;
+  d.e164 = e164;
+  count(request, d, cost_micros, at_ms);
+  tenants_[request.tenant].spend.back().reserved = !settled;
+}
+
 void FraudGuard::settle(const std::string& tenant, std::int64_t reserved_micros,
                         std::int64_t actual_micros) {
   auto it = tenants_.find(tenant);

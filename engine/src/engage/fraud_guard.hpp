@@ -83,6 +83,11 @@ class FraudGuard {
   // spend. A reservation that has left the 24 h window is not looked for.
   void settle(const std::string& tenant, std::int64_t reserved_micros, std::int64_t actual_micros);
 
+  // At start-up, from the store: a call admitted at `at_ms` (within the last 24 h) counts again
+  // against every limit, with its cost (its maximum while not settled). Oldest first.
+  void restore(const CallbackRequest& request, const std::string& e164, std::int64_t at_ms,
+               std::int64_t cost_micros, bool settled);
+
   void mark_verified(const std::string& e164);
   bool verified(const std::string& e164) const;
   // For persistence: verified numbers in (at start-up), and out to store.

@@ -106,6 +106,9 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
     }
     o.e164 = guarded->e164;
     o.reserved_micros = rate * std::int64_t(p.expected_minutes * 4);
+    store.put_admission(store::CallbackAdmission{o.id, s.tenant, o.e164,
+                                                 s.shopper_id.empty() ? s.session : s.shopper_id,
+                                                 s.address, now_ms(), o.reserved_micros, false});
     dial = p.pstn_trunk.empty() ? "sim/" + p.pstn_line + "/" + o.e164
                                 : "sip/" + p.pstn_trunk + "/" + o.e164;
   } else {
@@ -203,6 +206,8 @@ void OfferEngine::Impl::channel_event(const core::Event& e) {
                       ? p.telephony_cost_per_min_micros.at("pstn")
                       : 0;
       guard.settle(o.tenant, o.reserved_micros, rate * ((billed_ms + 59'999) / 60'000));
+      store.put_admission(store::CallbackAdmission{o.id, o.tenant, o.e164, "", "", 0,
+                                                   rate * ((billed_ms + 59'999) / 60'000), true});
     }
     status(o, "ended", o.connected ? "The call has ended. Thank you!" : "The call has ended.");
     calls.erase(c);

@@ -30,6 +30,11 @@ OfferEngine::OfferEngine(store::Store& store, PlaceCall place_call, Publish publ
     : impl_(std::make_unique<Impl>(store, std::move(place_call), std::move(publish))) {
   if (auto numbers = store.verified_numbers(); numbers) impl_->guard.load_verified(numbers.value());
   if (auto learnt = store.learning(); learnt) impl_->learner.load(learnt.value());
+  // The guard's limits count the last day of callbacks, restarts included.
+  if (auto admitted = store.admissions_since(now_ms() - 86'400'000); admitted)
+    for (const auto& a : admitted.value())
+      impl_->guard.restore(CallbackRequest{a.tenant, a.e164, "", a.visitor, a.address, 0, 1},
+                           a.e164, a.at_ms, a.cost_micros, a.settled);
 }
 
 OfferEngine::~OfferEngine() = default;

@@ -35,6 +35,13 @@ constexpr const char* kPutLearning = R"sql(
   ON CONFLICT (segment) DO UPDATE SET accept_yes = excluded.accept_yes,
     accept_no = excluded.accept_no, order_yes = excluded.order_yes, order_no = excluded.order_no,
     updated_ms = excluded.updated_ms)sql";
+constexpr const char* kPutAdmission = R"sql(
+  INSERT INTO callback_admission (id, tenant, e164, visitor, address, at_ms, cost_micros, settled)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+  ON CONFLICT (id) DO UPDATE SET cost_micros = excluded.cost_micros, settled = excluded.settled)sql";
+constexpr const char* kAdmissionsSince = R"sql(
+  SELECT id, tenant, e164, visitor, address, at_ms, cost_micros, settled
+  FROM callback_admission WHERE at_ms >= ?1 ORDER BY at_ms)sql";
 constexpr const char* kLearning =
     "SELECT segment, accept_yes, accept_no, order_yes, order_no, updated_ms FROM engage_learning";
 
@@ -118,6 +125,30 @@ void Store::put_verified_number(std::string e164, std::int64_t ts_ms,
 core::Result<std::vector<std::string>> Store::verified_numbers() const {
   return read_rows<std::string>(*impl_, kVerified, kNoBinds,
                                 [](const sql::Statement& s) { return s.column_text(0); });
+}
+
+void Store::put_admission(CallbackAdmission a, std::function<void(core::Status)> done) {
+  impl_->writer->submit(WriteJob{[a = std::move(a)](sql::Database& db) {
+                                   return run_bound(
+                                       db, kPutAdmission,
+                                       [&](sql::Statement& s) {
+                                         s.bind(1, a.id).bind(2, a.tenant).bind(3, a.e164);
+                                         s.bind(4, a.visitor).bind(5, a.address).bind(6, a.at_ms);
+                                         s.bind(7, a.cost_micros).bind(8, a.settled ? 1 : 0);
+                                       },
+                                       "put callback admission");
+                                 },
+                                 std::move(done)});
+}
+
+core::Result<std::vector<CallbackAdmission>> Store::admissions_since(std::int64_t since_ms) const {
+  return read_rows<CallbackAdmission>(
+      *impl_, kAdmissionsSince, [&](sql::Statement& s) { s.bind(1, since_ms); },
+      [](const sql::Statement& s) {
+        return CallbackAdmission{s.column_text(0),  s.column_text(1),      s.column_text(2),
+                                 s.column_text(3),  s.column_text(4),      s.column_int64(5),
+                                 s.column_int64(6), s.column_int64(7) != 0};
+      });
 }
 
 void Store::put_learning(LearningRow row, std::function<void(core::Status)> done) {

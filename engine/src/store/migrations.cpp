@@ -173,6 +173,22 @@ constexpr std::array kMigrations = {
         updated_ms  INTEGER NOT NULL
       ) STRICT;
     )sql"},
+    Migration{7, "callback admissions", R"sql(
+      -- Calls to phone numbers the toll-fraud guard let through, with their cost (the maximum
+      -- until settled): the last day of them is counted again after a restart, so its limits
+      -- per number, visitor, address and tenant survive one. The offer id is the key.
+      CREATE TABLE callback_admission (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        tenant      TEXT    NOT NULL,
+        e164        TEXT    NOT NULL,
+        visitor     TEXT    NOT NULL,
+        address     TEXT    NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        cost_micros INTEGER NOT NULL,
+        settled     INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX callback_admission_at ON callback_admission (at_ms);
+    )sql"},
 };
 
 // A gap or a reordering in the list would skip or repeat steps on someone's database.

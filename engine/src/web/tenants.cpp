@@ -62,7 +62,16 @@ core::Status TenantDirectory::load(const config::WebConfig& config, const std::s
   auto keys = store_.api_keys();
   if (!keys) return keys.error();
   for (const auto& k : keys.value()) keys_[k.key_hash] = k;
-  if (by_id(config.default_tenant)) return core::ok_status();
+  if (auto existing = by_id_.find(config.default_tenant); existing != by_id_.end()) {
+    // The engine's own pages (the storefront) must reach it wherever it listens now.
+    auto& t = *existing->second;
+    if (!origin_allowed(t, own_origin)) {
+      t.origins.push_back(own_origin);
+      store_.put_tenant(to_row(t));
+      spdlog::info("web: the default tenant '{}' now also allows {}", t.id, own_origin);
+    }
+    return core::ok_status();
+  }
   TenantInfo t{
       config.default_tenant, "Demo shop", config.default_site_key, config.region, {}, {}, now_ms()};
   t.origins.push_back(own_origin);

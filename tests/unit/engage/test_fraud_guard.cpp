@@ -169,6 +169,33 @@ class FraudGuardRules : public QObject {
              std::string("per_number_per_minute"));
   }
 
+  void limits_survive_a_restart_through_the_stored_admissions() {
+    Rig before;
+    GuardPolicy policy;
+    policy.max_spend_per_day_micros = 1'000'000;
+    std::vector<std::pair<std::int64_t, std::string>> stored;  // what the store kept: time, number
+    for (int i = 0; i < 3; ++i) {
+      auto d = before.guard.admit(policy, request("(202) 555-0173", "v-" + std::to_string(i)));
+      QVERIFY2(d.allowed, d.reason.c_str());
+      stored.emplace_back(before.now, d.e164);
+      before.now += 5 * kSecond;
+    }
+    // A new engine: nothing counted until the stored admissions are restored.
+    Rig after;
+    after.now = before.now;
+    QVERIFY(after.guard.check(policy, request("(202) 555-0173", "v-9")).allowed);
+    for (const auto& [at, e164] : stored)
+      after.guard.restore(request("(202) 555-0173", "v-x"), e164, at, 300'000, false);
+    auto fourth = after.guard.check(policy, request("(202) 555-0173", "v-9"));
+    QCOMPARE(fourth.rule, std::string("per_number_per_minute"));
+    // A day-old admission is not restored at all.
+    Rig later;
+    later.now = before.now + 2 * 24 * kHour;
+    for (const auto& [at, e164] : stored)
+      later.guard.restore(request("(202) 555-0173", "v-x"), e164, at, 300'000, false);
+    QVERIFY(later.guard.check(policy, request("(202) 555-0173", "v-9")).allowed);
+  }
+
   void the_eleventh_callback_to_a_number_within_a_day_is_refused() {
     Rig rig;
     GuardPolicy policy;

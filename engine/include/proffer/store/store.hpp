@@ -117,6 +117,10 @@ class Store {
   void put_verified_number(std::string e164, std::int64_t ts_ms,
                            std::function<void(core::Status)> done = {});
   core::Result<std::vector<std::string>> verified_numbers() const;
+  // Upserted by id: admitted with its maximum cost, written again when settled.
+  void put_admission(CallbackAdmission admission, std::function<void(core::Status)> done = {});
+  // Admissions since `since_ms`, oldest first.
+  core::Result<std::vector<CallbackAdmission>> admissions_since(std::int64_t since_ms) const;
   void put_learning(LearningRow row, std::function<void(core::Status)> done = {});
   core::Result<std::vector<LearningRow>> learning() const;
 

@@ -107,4 +107,15 @@ struct LearningRow {
   std::int64_t updated_ms = 0;
 };
 
+struct CallbackAdmission {
+  std::string id;  // the offer's id
+  std::string tenant;
+  std::string e164;
+  std::string visitor;
+  std::string address;
+  std::int64_t at_ms = 0;
+  std::int64_t cost_micros = 0;  // the maximum until settled, then the actual cost
+  bool settled = false;
+};
+
 }  // namespace proffer::store
