@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "offer_engine_impl.hpp"
+#include "proffer/phone/e164.hpp"
 
 namespace proffer::engage {
 namespace {
@@ -24,11 +25,6 @@ GuardPolicy guard_policy(const Policy& p) {
   g.max_spend_per_day_micros = p.max_spend_per_day_micros;
   g.verify_first_use = p.verify_first_use;
   return g;
-}
-
-std::string masked(const std::string& e164) {
-  if (e164.size() <= 6) return e164;
-  return e164.substr(0, 4) + std::string(e164.size() - 6, '*') + e164.substr(e164.size() - 2);
 }
 
 }  // namespace
@@ -106,9 +102,9 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
     }
     o.e164 = guarded->e164;
     o.reserved_micros = rate * std::int64_t(p.expected_minutes * 4);
-    store.put_admission(store::CallbackAdmission{o.id, s.tenant, o.e164,
-                                                 s.shopper_id.empty() ? s.session : s.shopper_id,
-                                                 s.address, now_ms(), o.reserved_micros, false});
+    store.put_admission(store::CallbackAdmission{
+        o.id, s.tenant, o.e164, s.shopper_id.empty() ? s.session : s.shopper_id, s.address,
+        core::now_epoch_ms(), o.reserved_micros, false});
     dial = p.pstn_trunk.empty() ? "sim/" + p.pstn_line + "/" + o.e164
                                 : "sip/" + p.pstn_trunk + "/" + o.e164;
   } else {
@@ -123,7 +119,7 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
              {"text", "When we call, key in this code on your phone: " + guarded->verify_code},
              {"code", guarded->verify_code}});
   status(o, "placing",
-         o.mode == "pstn" ? "Calling you on " + masked(o.e164) + "…"
+         o.mode == "pstn" ? "Calling you on " + phone::masked(o.e164) + "…"
                           : "Connecting you here in your browser…");
   CallRequest req{dial, p.program, p.caller_id, int(p.ring_timeout_ms),
                   trigger_for(o, s, p, guarded ? &*guarded : nullptr)};
@@ -148,7 +144,7 @@ void OfferEngine::Impl::accept(Offer& o, web::Shopper& s, const std::string& req
 void OfferEngine::Impl::decline(Offer& o, Watch& w) {
   ++stats.declined;
   learn(learner.record_accept(o.segment, false));
-  w.last_decline_ms = now_ms();
+  w.last_decline_ms = core::now_epoch_ms();
   end_offer(o, "declined", "declined_by_shopper", false);
 }
 
@@ -170,8 +166,8 @@ void OfferEngine::Impl::channel_event(const core::Event& e) {
     auto w = watches.find(key);
     if (w != watches.end()) {
       w->second.called = o.segment;
-      schedule(now_ms() + policy(o.tenant).order_window_ms, "ow:" + key, ++w->second.called_version,
-               true);
+      schedule(core::now_epoch_ms() + policy(o.tenant).order_window_ms, "ow:" + key,
+               ++w->second.called_version, true);
     }
     status(o, "connected", "You are talking with an advisor.");
   } else if (e.name == "channel.hangup") {
@@ -194,7 +190,7 @@ void OfferEngine::Impl::channel_event(const core::Event& e) {
     if (vars && vars->is_object() && vars->as_object().contains("number_verified") &&
         vars->as_object().at("number_verified") == "1" && !o.e164.empty()) {
       guard.mark_verified(o.e164);
-      store.put_verified_number(o.e164, now_ms());
+      store.put_verified_number(o.e164, core::now_epoch_ms());
     }
     if (!o.e164.empty()) {
       const auto billed_ms =
@@ -227,7 +223,7 @@ void OfferEngine::Impl::help(web::Shopper& s, Watch& w) {
   const auto& t = tenant(s.tenant);
   auto [free, wait] = agents_free(p, t);
   std::string action, text;
-  if (!within_hours(p, now_ms())) {
+  if (!within_hours(p, core::now_epoch_ms())) {
     action = "message";
     text = "We are closed right now (" + p.hours +
            "). Leave your number under “How should we call you?” and we will call you back when we "
@@ -246,7 +242,7 @@ void OfferEngine::Impl::help(web::Shopper& s, Watch& w) {
     action = "call_now";
   }
   store.put_decision(store::EngageDecision{
-      next_id("d-"), s.tenant, s.session, now_ms(), "help:" + action, "help_table",
+      next_id("d-"), s.tenant, s.session, core::now_epoch_ms(), "help:" + action, "help_table",
       boost::json::serialize(
           boost::json::object{{"trigger", "help"},
                               {"action", action},
@@ -279,7 +275,7 @@ core::Result<std::string> OfferEngine::Impl::call_link(web::Shopper& s, Watch& w
   if (p.agents.empty() || (free <= 0 && wait > p.max_queue_wait_ms))
     return core::Error{"busy",
                        "All our advisors are busy right now; please try again in a few minutes."};
-  if (!within_hours(p, now_ms()))
+  if (!within_hours(p, core::now_epoch_ms()))
     return core::Error{"closed", "We are closed right now (" + p.hours + ")."};
   auto d = decide(s, w, "call_link");
   d.rule = "call_link";

@@ -108,10 +108,10 @@ core::Result<boost::json::value> OfferEngine::control(const std::string& method,
     if (id.rfind("of-", 0) == 0) {
       std::string decision;
       if (auto live = d.offers.find(id); live != d.offers.end()) decision = live->second.decision;
-      if (decision.empty())
-        if (auto rows = d.store.offers("", "", 100000); rows)
-          for (const auto& r : rows.value())
-            if (r.id == id) decision = r.decision;
+      if (decision.empty()) {
+        d.store.flush();
+        if (auto row = d.store.find_offer(id); row && row.value()) decision = row.value()->decision;
+      }
       if (decision.empty()) return core::Error{"not_found", "no offer " + id};
       id = decision;
     }

@@ -10,12 +10,6 @@
 
 namespace proffer::engage {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string watch_key(const std::string& tenant, const std::string& session) {
   return tenant + '\x1f' + session;
 }
@@ -24,14 +18,14 @@ OfferEngine::Impl::Impl(store::Store& s, PlaceCall p, Publish pub)
     : store(s),
       place_call(std::move(p)),
       publish(std::move(pub)),
-      guard(now_ms, [this] { return std::uint32_t(rng()); }) {}
+      guard(core::now_epoch_ms, [this] { return std::uint32_t(rng()); }) {}
 
 OfferEngine::OfferEngine(store::Store& store, PlaceCall place_call, Publish publish)
     : impl_(std::make_unique<Impl>(store, std::move(place_call), std::move(publish))) {
   if (auto numbers = store.verified_numbers(); numbers) impl_->guard.load_verified(numbers.value());
   if (auto learnt = store.learning(); learnt) impl_->learner.load(learnt.value());
   // The guard's limits count the last day of callbacks, restarts included.
-  if (auto admitted = store.admissions_since(now_ms() - 86'400'000); admitted)
+  if (auto admitted = store.admissions_since(core::now_epoch_ms() - 86'400'000); admitted)
     for (const auto& a : admitted.value())
       impl_->guard.restore(CallbackRequest{a.tenant, a.e164, "", a.visitor, a.address, 0, 1},
                            a.e164, a.at_ms, a.cost_micros, a.settled);
@@ -66,12 +60,13 @@ const Policy& OfferEngine::Impl::policy(const std::string& tenant_id) {
 }
 
 void OfferEngine::Impl::learn(store::LearningRow row) {
-  row.updated_ms = now_ms();
+  row.updated_ms = core::now_epoch_ms();
   store.put_learning(std::move(row));
 }
 
 std::string OfferEngine::Impl::next_id(const char* prefix) {
-  return std::string(prefix) + std::to_string(now_ms()) + "-" + std::to_string(++serial);
+  return std::string(prefix) + std::to_string(core::now_epoch_ms()) + "-" +
+         std::to_string(++serial);
 }
 
 void OfferEngine::Impl::schedule(std::int64_t at, std::string key, std::uint64_t version,
@@ -83,7 +78,8 @@ void OfferEngine::Impl::schedule(std::int64_t at, std::string key, std::uint64_t
 void OfferEngine::Impl::rearm_timer() {
   if (!timer || heap.empty()) return;
   armed_at = heap.top().at;
-  auto delay = std::chrono::milliseconds(std::max<std::int64_t>(0, armed_at - now_ms()));
+  auto delay =
+      std::chrono::milliseconds(std::max<std::int64_t>(0, armed_at - core::now_epoch_ms()));
   timer->expires_after(delay);
   timer->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) on_timer();
@@ -92,7 +88,7 @@ void OfferEngine::Impl::rearm_timer() {
 
 void OfferEngine::Impl::on_timer() {
   armed_at = 0;
-  const auto now = now_ms();
+  const auto now = core::now_epoch_ms();
   while (!heap.empty() && heap.top().at <= now) {
     Due due = heap.top();
     heap.pop();
@@ -190,8 +186,8 @@ void OfferEngine::Impl::save(const Offer& o) {
   boost::json::array modes;
   for (const auto& m : o.modes) modes.emplace_back(m);
   store.put_offer(store::OfferRow{
-      o.id, o.tenant, o.session, o.decision, o.state, o.mode, o.created_ms, now_ms(), o.expires_ms,
-      o.channel,
+      o.id, o.tenant, o.session, o.decision, o.state, o.mode, o.created_ms, core::now_epoch_ms(),
+      o.expires_ms, o.channel,
       boost::json::serialize(boost::json::object{
           {"modes", std::move(modes)}, {"reason", o.reason}, {"segment", o.segment.to_json()}})});
 }

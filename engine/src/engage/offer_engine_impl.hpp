@@ -12,11 +12,10 @@
 #include "economics.hpp"
 #include "fraud_guard.hpp"
 #include "policy.hpp"
+#include "proffer/core/clock.hpp"
 #include "proffer/engage/offer_engine.hpp"
 
 namespace proffer::engage {
-
-std::int64_t now_ms();
 
 // What the engine remembers of a shopper beyond what the web plane keeps.
 struct Watch {

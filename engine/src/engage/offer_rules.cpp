@@ -146,7 +146,7 @@ std::pair<int, std::int64_t> OfferEngine::Impl::agents_free(const Policy& p,
 DecisionResult OfferEngine::Impl::decide(web::Shopper& s, Watch& w, const std::string& trigger) {
   auto& t = tenant(s.tenant);
   const Policy& p = policy(s.tenant);
-  DecisionInput in{s, w, t, p, trigger, now_ms()};
+  DecisionInput in{s, w, t, p, trigger, core::now_epoch_ms()};
   in.mode = !s.mode.empty() ? s.mode : (p.modes.empty() ? "voip" : p.modes.front());
   in.margin_micros = cart_margin_micros(p, s);
   in.valuation = value(p, learner, segment_of(s, in.mode), in.margin_micros);
@@ -192,7 +192,7 @@ Offer& OfferEngine::Impl::make_offer(web::Shopper& s, Watch& w, const DecisionRe
   o.decision = d.id;
   o.modes = p.modes;
   o.mode = !s.mode.empty() ? s.mode : (p.modes.empty() ? "voip" : p.modes.front());
-  o.created_ms = now_ms();
+  o.created_ms = core::now_epoch_ms();
   o.expires_ms = o.created_ms + p.offer_ttl_ms;
   o.segment = segment_of(s, o.mode);
   w.pending = o.id;

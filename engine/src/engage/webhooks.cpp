@@ -21,18 +21,13 @@
 
 #include "http_post.hpp"
 #include "json_values.hpp"
+#include "proffer/core/clock.hpp"
 
 namespace proffer::engage {
 
 namespace json = boost::json;
 
 namespace {
-
-std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 core::Error invalid(const std::string& key, const std::string& why) {
   return core::Error{"invalid_params", "webhooks." + key + ": " + why};
@@ -286,7 +281,7 @@ struct Webhooks::Impl {
 
   void finish(store::WebhookDelivery& d, std::string state) {
     d.state = std::move(state);
-    d.updated_ms = epoch_ms();
+    d.updated_ms = core::now_epoch_ms();
     save(d);
     const std::string id = d.id;
     queued.erase(id);  // d dies here
@@ -302,7 +297,7 @@ struct Webhooks::Impl {
       count(d.tenant, &Stats::dead);
       return finish(d, "dead");
     }
-    const std::int64_t ts = epoch_ms() / 1000;
+    const std::int64_t ts = core::now_epoch_ms() / 1000;
     HttpPostRequest req;
     req.url = cfg->url;
     req.body = d.body;
@@ -353,7 +348,7 @@ struct Webhooks::Impl {
       return finish(d, "dead");
     }
     count(d.tenant, &Stats::retries);
-    d.updated_ms = epoch_ms();
+    d.updated_ms = core::now_epoch_ms();
     save(d);
     // +1: the clock reads whole milliseconds, and the wait must never be shorter than the schedule.
     schedule(d.updated_ms + *delay + 1, id);
@@ -368,7 +363,7 @@ struct Webhooks::Impl {
     if (waiting.empty()) return;
     armed_at = waiting.top().at;
     timer.expires_after(
-        std::chrono::milliseconds(std::max<std::int64_t>(0, armed_at - epoch_ms())));
+        std::chrono::milliseconds(std::max<std::int64_t>(0, armed_at - core::now_epoch_ms())));
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) on_timer();
     });
@@ -376,7 +371,7 @@ struct Webhooks::Impl {
 
   void on_timer() {
     armed_at = 0;
-    const auto now = epoch_ms();
+    const auto now = core::now_epoch_ms();
     while (!waiting.empty() && waiting.top().at <= now) {
       ready.push_back(waiting.top().id);
       waiting.pop();
@@ -429,7 +424,7 @@ void Webhooks::on_event(const core::Event& e) {
   if (tenant.empty() || type.empty()) return;
   auto cfg = d.config(tenant);
   if (!cfg || !webhook_wanted(cfg->events, type)) return;
-  const auto now = epoch_ms();
+  const auto now = core::now_epoch_ms();
   store::WebhookDelivery row;
   row.id = webhook_delivery_id();
   row.tenant = tenant;
@@ -517,7 +512,7 @@ core::Result<json::value> Webhooks::control(const std::string& method, const jso
       return core::Error{"no_webhook", "tenant '" + tenant + "' has no webhook; set one first"};
     r.state = "pending";
     r.attempts = 0;
-    r.updated_ms = epoch_ms();
+    r.updated_ms = core::now_epoch_ms();
     d.count(tenant, &Impl::Stats::requeued);
     d.save(r);
     d.enqueue(r);

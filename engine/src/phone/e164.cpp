@@ -58,18 +58,30 @@ core::Result<pn::PhoneNumber> parse(std::string_view number, std::string_view re
 NumberType from_libphonenumber(pn::PhoneNumberUtil::PhoneNumberType type) {
   using T = pn::PhoneNumberUtil;
   switch (type) {
-    case T::FIXED_LINE: return NumberType::FixedLine;
-    case T::MOBILE: return NumberType::Mobile;
-    case T::FIXED_LINE_OR_MOBILE: return NumberType::FixedLineOrMobile;
-    case T::TOLL_FREE: return NumberType::TollFree;
-    case T::PREMIUM_RATE: return NumberType::PremiumRate;
-    case T::SHARED_COST: return NumberType::SharedCost;
-    case T::VOIP: return NumberType::Voip;
-    case T::PERSONAL_NUMBER: return NumberType::PersonalNumber;
-    case T::PAGER: return NumberType::Pager;
-    case T::UAN: return NumberType::Uan;
-    case T::VOICEMAIL: return NumberType::Voicemail;
-    case T::UNKNOWN: break;
+    case T::FIXED_LINE:
+      return NumberType::FixedLine;
+    case T::MOBILE:
+      return NumberType::Mobile;
+    case T::FIXED_LINE_OR_MOBILE:
+      return NumberType::FixedLineOrMobile;
+    case T::TOLL_FREE:
+      return NumberType::TollFree;
+    case T::PREMIUM_RATE:
+      return NumberType::PremiumRate;
+    case T::SHARED_COST:
+      return NumberType::SharedCost;
+    case T::VOIP:
+      return NumberType::Voip;
+    case T::PERSONAL_NUMBER:
+      return NumberType::PersonalNumber;
+    case T::PAGER:
+      return NumberType::Pager;
+    case T::UAN:
+      return NumberType::Uan;
+    case T::VOICEMAIL:
+      return NumberType::Voicemail;
+    case T::UNKNOWN:
+      break;
   }
   return NumberType::Unknown;
 }
@@ -99,20 +111,37 @@ core::Result<NumberInfo> classify(std::string_view number, std::string_view regi
 
 std::string_view number_type_name(NumberType type) {
   switch (type) {
-    case NumberType::FixedLine: return "fixed_line";
-    case NumberType::Mobile: return "mobile";
-    case NumberType::FixedLineOrMobile: return "fixed_line_or_mobile";
-    case NumberType::TollFree: return "toll_free";
-    case NumberType::PremiumRate: return "premium_rate";
-    case NumberType::SharedCost: return "shared_cost";
-    case NumberType::Voip: return "voip";
-    case NumberType::PersonalNumber: return "personal_number";
-    case NumberType::Pager: return "pager";
-    case NumberType::Uan: return "uan";
-    case NumberType::Voicemail: return "voicemail";
-    case NumberType::Unknown: break;
+    case NumberType::FixedLine:
+      return "fixed_line";
+    case NumberType::Mobile:
+      return "mobile";
+    case NumberType::FixedLineOrMobile:
+      return "fixed_line_or_mobile";
+    case NumberType::TollFree:
+      return "toll_free";
+    case NumberType::PremiumRate:
+      return "premium_rate";
+    case NumberType::SharedCost:
+      return "shared_cost";
+    case NumberType::Voip:
+      return "voip";
+    case NumberType::PersonalNumber:
+      return "personal_number";
+    case NumberType::Pager:
+      return "pager";
+    case NumberType::Uan:
+      return "uan";
+    case NumberType::Voicemail:
+      return "voicemail";
+    case NumberType::Unknown:
+      break;
   }
   return "unknown";
+}
+
+std::string masked(const std::string& e164) {
+  if (e164.size() <= 6) return e164;
+  return e164.substr(0, 4) + std::string(e164.size() - 6, '*') + e164.substr(e164.size() - 2);
 }
 
 }  // namespace proffer::phone

@@ -26,6 +26,10 @@ constexpr const char* kOffers = R"sql(
          detail
   FROM offer WHERE (?1 = '' OR tenant = ?1) AND (?2 = '' OR session = ?2)
   ORDER BY created_ms DESC LIMIT ?3)sql";
+constexpr const char* kFindOffer = R"sql(
+  SELECT id, tenant, session, decision, state, mode, created_ms, updated_ms, expires_ms, channel,
+         detail
+  FROM offer WHERE id = ?1)sql";
 constexpr const char* kPutVerified =
     "INSERT OR IGNORE INTO verified_number (e164, verified_ms) VALUES (?1, ?2)";
 constexpr const char* kVerified = "SELECT e164 FROM verified_number";
@@ -109,6 +113,11 @@ core::Result<std::vector<OfferRow>> Store::offers(const std::string& tenant,
       *impl_, kOffers,
       [&](sql::Statement& s) { s.bind(1, tenant).bind(2, session).bind(3, std::int64_t(limit)); },
       read_offer);
+}
+
+core::Result<std::optional<OfferRow>> Store::find_offer(const std::string& id) const {
+  return first(read_rows<OfferRow>(
+      *impl_, kFindOffer, [&](sql::Statement& s) { s.bind(1, id); }, read_offer));
 }
 
 void Store::put_verified_number(std::string e164, std::int64_t ts_ms,

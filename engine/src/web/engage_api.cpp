@@ -7,6 +7,7 @@
 #include <map>
 
 #include "plane.hpp"
+#include "proffer/core/clock.hpp"
 
 namespace proffer::web {
 namespace {
@@ -40,7 +41,7 @@ Upgrade WebPlane::upgrade(const HttpRequest& r) {
   std::string tenant = caller.value().tenant->id;
   return {
       std::nullopt, [this, tenant, session, prefs](const std::shared_ptr<EngageSink>& sink) {
-        auto& s = shoppers_.touch(tenant, session, epoch_ms());
+        auto& s = shoppers_.touch(tenant, session, core::now_epoch_ms());
         ++s.connections;
         if (prefs) {
           s.shopper_id = prefs->shopper_id;
@@ -71,60 +72,22 @@ void WebPlane::message(const std::shared_ptr<EngageSink>& sink, std::string_view
   engage_command(sink, v.as_object());
 }
 
+// Page messages by type; unknown types are answered and counted.
 void WebPlane::engage_command(const std::shared_ptr<EngageSink>& sink,
                               const boost::json::object& m) {
+  static const std::map<std::string, PageHandler, std::less<>> table = {
+      {"ping", &WebPlane::page_ping},
+      {"resume", &WebPlane::page_resume},
+      {"offer.accept", &WebPlane::page_offer_accept},
+      {"offer.decline", &WebPlane::page_offer_decline},
+      {"help", &WebPlane::page_help},
+      {"signal", &WebPlane::page_signal},
+  };
   const std::string key = hub_.key_of(sink.get());
   const auto sep = key.find('\x1f');
-  const std::string tenant = key.substr(0, sep);
-  const std::string session = sep == std::string::npos ? std::string() : key.substr(sep + 1);
+  const PageMessage page{sink, m, key.substr(0, sep),
+                         sep == std::string::npos ? std::string() : key.substr(sep + 1)};
   const std::string type = text_of(m, "type");
-  auto forward = [&](const char* event, boost::json::object data) {
-    data["tenant"] = tenant;
-    data["session"] = session;
-    publish_(event, std::move(data));
-    // The offer engine decides on accept, decline and help here, on this thread.
-    if (auto* s = shoppers_.find(tenant, session); s && observer_) {
-      std::string_view t(event);
-      if (t == "shopper.signal")
-        observer_->on_shopper(*s, "signal:" + text_of(m, "name"));
-      else
-        observer_->on_page_message(*s, t.substr(8), m);
-    }
-  };
-  using Command = std::function<void()>;
-  const std::map<std::string, Command, std::less<>> table = {
-      {"ping",
-       [&] {
-         EngageHub::reply(sink, {{"type", "pong"}});
-       }},
-      {"resume",
-       [&] {
-         auto* last = m.if_contains("last_seq");
-         hub_.resume(sink, last && last->is_int64() && last->as_int64() > 0
-                               ? std::uint64_t(last->as_int64())
-                               : 0);
-       }},
-      {"offer.accept",
-       [&] {
-         forward("shopper.offer.accept",
-                 {{"offer", text_of(m, "id")}, {"mode", text_of(m, "mode")}});
-       }},
-      {"offer.decline",
-       [&] {
-         forward("shopper.offer.decline", {{"offer", text_of(m, "id")}});
-       }},
-      {"help", [&] { forward("shopper.help", {}); }},
-      {"signal",
-       [&] {
-         auto name = text_of(m, "name");
-         if (auto* s = shoppers_.find(tenant, session)) {
-           if (name == "page_hidden") s->page_hidden = true;
-           if (name == "page_visible") s->page_hidden = false;
-           if (name == "exit_intent" && s->exit_intents < UINT16_MAX) ++s->exit_intents;
-         }
-         forward("shopper.signal", {{"name", name}});
-       }},
-  };
   auto it = table.find(type);
   if (it == table.end()) {
     ++stats_.engage_errors;
@@ -132,7 +95,54 @@ void WebPlane::engage_command(const std::shared_ptr<EngageSink>& sink,
     if (++page_errors_[sink.get()] >= kMaxErrorsPerPage) sink->close("too many unknown messages");
     return;
   }
-  it->second();
+  (this->*(it->second))(page);
+}
+
+// Onto the engine's bus, and to the offer engine, which decides on accept, decline and help here,
+// on this thread.
+void WebPlane::forward_page(const PageMessage& page, const char* event, boost::json::object data) {
+  data["tenant"] = page.tenant;
+  data["session"] = page.session;
+  publish_(event, std::move(data));
+  if (auto* s = shoppers_.find(page.tenant, page.session); s && observer_) {
+    std::string_view t(event);
+    if (t == "shopper.signal")
+      observer_->on_shopper(*s, "signal:" + text_of(page.m, "name"));
+    else
+      observer_->on_page_message(*s, t.substr(8), page.m);
+  }
+}
+
+void WebPlane::page_ping(const PageMessage& page) {
+  EngageHub::reply(page.sink, {{"type", "pong"}});
+}
+
+void WebPlane::page_resume(const PageMessage& page) {
+  auto* last = page.m.if_contains("last_seq");
+  hub_.resume(page.sink, last && last->is_int64() && last->as_int64() > 0
+                             ? std::uint64_t(last->as_int64())
+                             : 0);
+}
+
+void WebPlane::page_offer_accept(const PageMessage& page) {
+  forward_page(page, "shopper.offer.accept",
+               {{"offer", text_of(page.m, "id")}, {"mode", text_of(page.m, "mode")}});
+}
+
+void WebPlane::page_offer_decline(const PageMessage& page) {
+  forward_page(page, "shopper.offer.decline", {{"offer", text_of(page.m, "id")}});
+}
+
+void WebPlane::page_help(const PageMessage& page) { forward_page(page, "shopper.help", {}); }
+
+void WebPlane::page_signal(const PageMessage& page) {
+  auto name = text_of(page.m, "name");
+  if (auto* s = shoppers_.find(page.tenant, page.session)) {
+    if (name == "page_hidden") s->page_hidden = true;
+    if (name == "page_visible") s->page_hidden = false;
+    if (name == "exit_intent" && s->exit_intents < UINT16_MAX) ++s->exit_intents;
+  }
+  forward_page(page, "shopper.signal", {{"name", name}});
 }
 
 void WebPlane::closed(const std::shared_ptr<EngageSink>& sink) {

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "plane.hpp"
+#include "proffer/core/clock.hpp"
 
 namespace proffer::web {
 namespace {
@@ -33,7 +34,7 @@ HttpResponse WebPlane::ingest(const Caller& caller, const HttpRequest& r,
         HttpResponse::error(503, "busy", "events arrive faster than they are stored; retry");
     return with_cors(std::move(busy.with_header("Retry-After", "1")), caller);
   }
-  const auto now = epoch_ms();
+  const auto now = core::now_epoch_ms();
   const auto prefs = read_cookie(r);
   const std::string& tenant = caller.tenant->id;
   std::vector<store::WebEvent> rows;

@@ -6,13 +6,9 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
-namespace proffer::web {
+#include "proffer/core/clock.hpp"
 
-std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+namespace proffer::web {
 
 WebPlane::WebPlane(boost::asio::io_context& io, const config::WebConfig& config,
                    store::Store& store, std::vector<CookieSigner::Key> keys, Publish publish)
@@ -202,7 +198,7 @@ std::optional<Preferences> WebPlane::read_cookie(const HttpRequest& r) {
   if (header.empty()) return std::nullopt;
   auto value = cookie_value(header, cookie_name(r.tls));
   if (!value) return std::nullopt;
-  auto now = epoch_ms();
+  auto now = core::now_epoch_ms();
   auto prefs = signer_.verify(*value, now / 1000);
   if (prefs) return prefs.value();
   ++stats_.cookies_rejected;

@@ -4,13 +4,11 @@
 // (events_api.cpp, preferences_api.cpp, engage_api.cpp, storefront.cpp).
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <variant>
 
 #include "engage_hub.hpp"
@@ -123,6 +121,20 @@ class WebPlane : public WebHandler, public WebPort {
   HttpResponse refuse_event(const core::Error& e, const Caller& caller);
   bool seen_before(const std::string& tenant, const std::string& message_id);
   void engage_command(const std::shared_ptr<EngageSink>& sink, const boost::json::object& m);
+  struct PageMessage {
+    const std::shared_ptr<EngageSink>& sink;
+    const boost::json::object& m;
+    std::string tenant;
+    std::string session;
+  };
+  using PageHandler = void (WebPlane::*)(const PageMessage&);
+  void forward_page(const PageMessage& page, const char* event, boost::json::object data);
+  void page_ping(const PageMessage& page);
+  void page_resume(const PageMessage& page);
+  void page_offer_accept(const PageMessage& page);
+  void page_offer_decline(const PageMessage& page);
+  void page_help(const PageMessage& page);
+  void page_signal(const PageMessage& page);
 
   boost::asio::io_context& io_;
   const config::WebConfig& config_;
@@ -149,7 +161,5 @@ class WebPlane : public WebHandler, public WebPort {
       page_errors_;  // bad messages per open page  // the engine's own pages, e.g.
                      // http://127.0.0.1:8080
 };
-
-std::int64_t epoch_ms();
 
 }  // namespace proffer::web

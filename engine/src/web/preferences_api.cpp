@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "plane.hpp"
+#include "proffer/core/clock.hpp"
 #include "proffer/phone/e164.hpp"
 
 namespace proffer::web {
@@ -57,15 +58,13 @@ std::variant<PreferenceForm, HttpResponse> read_form(const boost::json::object& 
   return f;
 }
 
-std::string masked(const std::string& e164) {
-  if (e164.size() <= 6) return e164;
-  return e164.substr(0, 4) + std::string(e164.size() - 6, '*') + e164.substr(e164.size() - 2);
-}
-
 boost::json::object prefs_json(const Preferences& p, const std::string& phone) {
-  return {{"mode", p.mode},         {"language", p.language},
-          {"consent", p.consent},   {"shopper_id", p.shopper_id},
-          {"phone", masked(phone)}, {"expires_s", p.expires_s}};
+  return {{"mode", p.mode},
+          {"language", p.language},
+          {"consent", p.consent},
+          {"shopper_id", p.shopper_id},
+          {"phone", phone::masked(phone)},
+          {"expires_s", p.expires_s}};
 }
 
 }  // namespace
@@ -114,7 +113,7 @@ HttpResponse WebPlane::post_preferences(const HttpRequest& r) {
                        caller.value());
     form.phone = e164.value();
   }
-  const auto now = epoch_ms();
+  const auto now = core::now_epoch_ms();
   Preferences prefs;
   prefs.shopper_id = old ? old->shopper_id : random_token(16);
   prefs.mode = form.mode;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "plane.hpp"
+#include "proffer/core/clock.hpp"
 #include "web/cookie.hpp"
 #include "web/money.hpp"
 
@@ -221,7 +222,7 @@ Storefront::Cart& Storefront::cart_of(const std::string& session) {
   return cart;
 }
 
-HttpResponse Storefront::cart_json(const Cart& cart) const {
+boost::json::object Storefront::cart_object(const Cart& cart) const {
   boost::json::array items;
   std::int64_t total = 0;
   for (const auto& [id, qty] : cart.items) {
@@ -234,11 +235,15 @@ HttpResponse Storefront::cart_json(const Cart& cart) const {
                                         {"price", format_major(p->price_micros)},
                                         {"quantity", qty}});
   }
-  return HttpResponse::json(200, boost::json::object{{"cart_id", cart.id},
-                                                     {"items", std::move(items)},
-                                                     {"total_micros", total},
-                                                     {"total", format_major(total)},
-                                                     {"currency", currency_}});
+  return {{"cart_id", cart.id},
+          {"items", std::move(items)},
+          {"total_micros", total},
+          {"total", format_major(total)},
+          {"currency", currency_}};
+}
+
+HttpResponse Storefront::cart_json(const Cart& cart) const {
+  return HttpResponse::json(200, cart_object(cart));
 }
 
 void Storefront::save(const std::string& session, const Cart& cart) {
@@ -246,7 +251,7 @@ void Storefront::save(const std::string& session, const Cart& cart) {
   for (const auto& [id, qty] : cart.items)
     items.push_back(boost::json::object{{"product_id", id}, {"quantity", qty}});
   store_.put_shop_cart(
-      store::ShopCart{cart.id, session, boost::json::serialize(items), epoch_ms()});
+      store::ShopCart{cart.id, session, boost::json::serialize(items), core::now_epoch_ms()});
 }
 
 HttpResponse Storefront::get_cart(Call& c) { return cart_json(cart_of(c.session)); }
@@ -301,8 +306,7 @@ HttpResponse Storefront::place_order(Call& c) {
   if (auto bad = check_payment(payment->as_object())) return *bad;
   auto& cart = cart_of(c.session);
   if (cart.items.empty()) return invalid("cart", "is empty");
-  auto priced = cart_json(cart);
-  auto cart_doc = boost::json::parse(priced.body).as_object();
+  auto cart_doc = cart_object(cart);
   store::ShopOrder order{"o-" + random_token(9),
                          cart.id,
                          c.session,
@@ -310,7 +314,7 @@ HttpResponse Storefront::place_order(Call& c) {
                          cart_doc.at("total_micros").as_int64(),
                          currency_,
                          boost::json::serialize(*shipping),
-                         epoch_ms()};
+                         core::now_epoch_ms()};
   store_.put_shop_order(order);
   recent_orders_[order.id] = order;
   // The order keeps the cart's id; the shopper's next purchase starts a new cart.

@@ -55,6 +55,7 @@ class Storefront {
   HttpResponse get_order(Call&);
 
   Cart& cart_of(const std::string& session);
+  boost::json::object cart_object(const Cart& cart) const;
   HttpResponse cart_json(const Cart& cart) const;
   void save(const std::string& session, const Cart& cart);
   boost::json::object product_json(const Product& p) const;

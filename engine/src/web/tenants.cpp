@@ -6,16 +6,11 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "proffer/core/clock.hpp"
 #include "web/cookie.hpp"
 
 namespace proffer::web {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 TenantInfo from_row(const store::Tenant& row) {
   TenantInfo t{row.id, row.name, row.site_key, row.region, {}, {}, row.created_ms};
@@ -72,8 +67,8 @@ core::Status TenantDirectory::load(const config::WebConfig& config, const std::s
     }
     return core::ok_status();
   }
-  TenantInfo t{
-      config.default_tenant, "Demo shop", config.default_site_key, config.region, {}, {}, now_ms()};
+  TenantInfo t{config.default_tenant, "Demo shop", config.default_site_key, config.region, {}, {},
+               core::now_epoch_ms()};
   t.origins.push_back(own_origin);
   for (const auto& o : config.default_origins) t.origins.push_back(o);
   // The demo shop's agents are two sim lines' far ends (the embedded [[sim.lines]] "agents").
@@ -161,7 +156,7 @@ core::Result<boost::json::value> TenantDirectory::add(const boost::json::object&
     }
   }
   t.site_key = "pk_" + random_token(18);
-  t.created_ms = now_ms();
+  t.created_ms = core::now_epoch_ms();
   put(t);
   store_.put_tenant(to_row(t));
   auto key = issue_key(t.id);
@@ -192,7 +187,7 @@ boost::json::array TenantDirectory::list() const {
 
 core::Result<boost::json::value> TenantDirectory::issue_key(const std::string& tenant) {
   std::string secret = "sk_" + random_token(24);
-  store::ApiKey k{sha256_hex(secret), tenant, secret.substr(0, 10), now_ms(), 0};
+  store::ApiKey k{sha256_hex(secret), tenant, secret.substr(0, 10), core::now_epoch_ms(), 0};
   keys_[k.key_hash] = k;
   checked_secrets_.clear();
   store_.put_api_key(k);
@@ -208,7 +203,7 @@ core::Result<boost::json::value> TenantDirectory::keys(const boost::json::object
   if (auto revoke = str_param(params, "revoke"); !revoke.empty()) {
     for (auto& [hash, k] : keys_) {
       if (k.tenant != tenant || k.prefix != revoke || k.revoked_ms != 0) continue;
-      k.revoked_ms = now_ms();
+      k.revoked_ms = core::now_epoch_ms();
       checked_secrets_.clear();
       store_.put_api_key(k);
       return boost::json::value(boost::json::object{{"tenant", tenant}, {"revoked", revoke}});

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "plane.hpp"
+#include "proffer/core/clock.hpp"
 #include "server.hpp"
 
 namespace proffer::web {
@@ -97,7 +98,7 @@ void WebServer::Impl::schedule_sweep() {
   sweep.expires_after(std::chrono::minutes(1));
   sweep.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    plane->shoppers().expire(epoch_ms(), 24LL * 3600 * 1000);
+    plane->shoppers().expire(core::now_epoch_ms(), 24LL * 3600 * 1000);
     schedule_sweep();
   });
 }

@@ -43,4 +43,7 @@ core::Result<NumberInfo> classify(std::string_view number, std::string_view defa
 // "voip", "personal_number", "pager", "uan", "voicemail", "unknown".
 std::string_view number_type_name(NumberType type);
 
+// An E.164 number as shown back to people who only need to recognise it: +120******43.
+std::string masked(const std::string& e164);
+
 }  // namespace proffer::phone

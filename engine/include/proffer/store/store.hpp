@@ -112,6 +112,7 @@ class Store {
                                                       const std::string& session,
                                                       std::size_t limit) const;
   void put_offer(OfferRow offer, std::function<void(core::Status)> done = {});
+  core::Result<std::optional<OfferRow>> find_offer(const std::string& id) const;
   core::Result<std::vector<OfferRow>> offers(const std::string& tenant, const std::string& session,
                                              std::size_t limit) const;
   void put_verified_number(std::string e164, std::int64_t ts_ms,

@@ -79,7 +79,8 @@ struct OfferRow {
   std::string tenant;
   std::string session;
   std::string decision;
-  std::string state;  // pending | accepted | declined | expired | withdrawn | calling | connected | ended | refused
+  std::string state;  // pending | accepted | declined | expired | withdrawn | calling | connected |
+                      // ended | refused
   std::string mode;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
@@ -90,7 +91,7 @@ struct OfferRow {
 
 // One signed webhook delivery to a merchant's server (docs/engage.md, "Webhooks").
 struct WebhookDelivery {
-  std::string id;    // the delivery id, also the body's "id" and X-Proffer-Delivery
+  std::string id;  // the delivery id, also the body's "id" and X-Proffer-Delivery
   std::string tenant;
   std::string type;  // offer.created, call.connected, ...
   std::string body;  // the JSON body posted, byte for byte (what is signed)
